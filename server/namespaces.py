@@ -1,0 +1,105 @@
+"""IRIs of the project: the ontology namespace, the namespaces of things, and the named graphs."""
+
+from rdflib import Namespace, URIRef
+from rdflib.namespace import DefinedNamespace
+
+BASE = "https://w3id.org/model-lineage/"
+ONTOLOGY_IRI = URIRef(BASE + "ontology")
+
+
+class LIN(DefinedNamespace):
+    """Terms of the Model Lineage Ontology; a misspelt term fails at import."""
+
+    _NS = Namespace(BASE + "ontology#")
+    _fail = True
+
+    # Classes
+    BaseModel: URIRef
+    Claim: URIRef
+    ConfidenceLevel: URIRef
+    DateClaim: URIRef
+    DerivedModel: URIRef
+    LineageClaim: URIRef
+    MethodClaim: URIRef
+    Model: URIRef
+    ModelSeries: URIRef
+    Organization: URIRef
+    Person: URIRef
+    Source: URIRef
+    TrainingMethod: URIRef
+    UnidentifiedModel: URIRef
+    # Object properties
+    adapterOf: URIRef
+    ancestorOf: URIRef
+    claimedParent: URIRef
+    confidence: URIRef
+    continuedPretrainingFrom: URIRef
+    dependsOn: URIRef
+    derivedFrom: URIRef
+    descendantOf: URIRef
+    describedBy: URIRef
+    developedBy: URIRef
+    distilledFrom: URIRef
+    fineTunedFrom: URIRef
+    hasClaim: URIRef
+    hasMember: URIRef
+    improvementOf: URIRef
+    memberOf: URIRef
+    mergedFrom: URIRef
+    method: URIRef
+    publishedBy: URIRef
+    quantizedFrom: URIRef
+    snapshotOf: URIRef
+    source: URIRef
+    usedDataGeneratedBy: URIRef
+    # Datatype properties
+    claimDate: URIRef
+    claimedDate: URIRef
+    inDefaultLineage: URIRef
+    modelId: URIRef
+    parameterCount: URIRef
+    quote: URIRef
+    releaseDate: URIRef
+    # Annotation properties
+    claimedKind: URIRef
+    locator: URIRef
+    # Individuals
+    high: URIRef
+    low: URIRef
+    medium: URIRef
+
+
+SHAPES = Namespace(BASE + "shapes#")
+MODEL = Namespace(BASE + "model/")
+ORG = Namespace(BASE + "org/")
+SERIES = Namespace(BASE + "series/")
+SOURCE = Namespace(BASE + "source/")
+CLAIM = Namespace(BASE + "claim/")
+METHOD = Namespace(BASE + "method/")
+SCHEMA = Namespace("https://schema.org/")
+
+GRAPH_ONTOLOGY = URIRef(BASE + "graph/ontology")
+GRAPH_INFERRED = URIRef(BASE + "graph/inferred")
+
+
+def data_graph_iri(stem: str) -> URIRef:
+    """The named graph that holds one data file, by its file stem."""
+    return URIRef(f"{BASE}graph/data/{stem}")
+
+
+PREFIXES = {
+    "lin": str(LIN),
+    "model": str(MODEL),
+    "org": str(ORG),
+    "series": str(SERIES),
+    "source": str(SOURCE),
+    "claim": str(CLAIM),
+    "method": str(METHOD),
+    "schema": str(SCHEMA),
+    "prov": "http://www.w3.org/ns/prov#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+}
