@@ -193,7 +193,7 @@ def parse_turtle(path: Path, graph: Graph | None = None) -> Graph:
 
 def load(inputs: Inputs, steps: Steps | None = None) -> Dataset:
     """Parse every input into a dataset, one named graph per data file."""
-    dataset = Dataset()
+    dataset = Dataset(default_union=True)
     ontology = dataset.graph(GRAPH_ONTOLOGY)
     for path in inputs.ontology:
         parse_turtle(path, ontology)
@@ -334,7 +334,7 @@ def build(
     key = inputs.key()
     cached = cache_dir() / f"{key}.nq"
     if use_cache and cached.exists():
-        dataset = Dataset()
+        dataset = Dataset(default_union=True)
         dataset.parse(cached, format="nquads")
         return KnowledgeGraph(dataset, inputs, key, from_cache=True)
     with Steps(len(inputs.ontology) + len(inputs.data) + 2, "building graph", enabled=progress) as steps:

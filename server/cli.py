@@ -1,0 +1,214 @@
+"""The ``lineage`` command: check, explain, query, export and serve the knowledge graph."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+from rdflib import RDF, BNode, Dataset, Graph, URIRef
+from rdflib.query import Result
+
+from . import __version__, kg
+from .explain import NoLineage, explain, format_text
+from .names import UnknownName
+from .namespaces import GRAPH_INFERRED, GRAPH_ONTOLOGY, LIN, PREFIXES
+from .queries import QueryError, find, run
+
+EXPORT_FORMATS = {
+    "turtle": ("turtle", False),
+    "xml": ("pretty-xml", False),
+    "jsonld": ("json-ld", False),
+    "nt": ("nt", False),
+    "nquads": ("nquads", True),
+    "trig": ("trig", True),
+}
+
+
+def fail(message: str, code: int = 1) -> None:
+    click.echo(f"lineage: {message}", err=True)
+    sys.exit(code)
+
+
+def load_graph(extra: tuple[Path, ...] = (), *, quiet: bool = False) -> kg.KnowledgeGraph:
+    """Build (or take from the cache) the graph; a build error ends the command with its message."""
+    try:
+        return kg.build(extra, use_cache=not extra, progress=not quiet and sys.stderr.isatty())
+    except kg.SyntaxProblem as error:
+        fail(str(error), 2)
+    except kg.BuildError as error:
+        fail(str(error), 2)
+    raise AssertionError("unreachable")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="lineage")
+def main() -> None:
+    """Model Lineage Graph: where did this AI model come from, and who says so?"""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def check(paths: tuple[Path, ...]) -> None:
+    """Validate the bundled graph plus the given Turtle files or folders.
+
+    Exit 0 when clean, 1 on violations, 2 on a syntax error (printed as file:line:column).
+    """
+    graph = load_graph(paths)
+    if graph.violations:
+        for violation in graph.violations:
+            click.echo(f"{violation}\n    shape {violation.shape}" + (f", value {violation.value}" if violation.value else ""))
+        count = len(graph.violations)
+        click.echo(f"{count} violation{'s' if count != 1 else ''}", err=True)
+        sys.exit(1)
+    models = len(set(graph.dataset.subjects(RDF.type, LIN.Model)))
+    click.echo(
+        f"ok: {len(graph.inputs.data)} data files, {models} models, "
+        f"{len(graph.asserted())} asserted and {len(graph.inferred)} inferred triples, no violations"
+        + (" (cached build)" if graph.from_cache else "")
+    )
+
+
+@main.command("explain")
+@click.argument("model")
+@click.argument("ancestor")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def explain_command(model: str, ancestor: str, fmt: str) -> None:
+    """Show every chain of direct edges from MODEL up to ANCESTOR, with the claims behind each hop."""
+    graph = load_graph().asserted()
+    try:
+        result = explain(graph, model, ancestor)
+    except (UnknownName, NoLineage) as error:
+        fail(str(error))
+    click.echo(json.dumps(result.to_dict(), indent=2) if fmt == "json" else format_text(result))
+
+
+def _parse_params(params: tuple[str, ...]) -> dict[str, str]:
+    values = {}
+    for item in params:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            fail(f"--param {item!r}: write it as name=value", 2)
+        values[name] = value
+    return values
+
+
+@main.command()
+@click.argument("name")
+@click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="Bind a parameter (repeatable).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "csv", "tsv"]), default="table", show_default=True
+)
+def query(name: str, params: tuple[str, ...], fmt: str) -> None:
+    """Run a saved query by NAME (see queries/) or a .rq FILE, with parameters bound."""
+    try:
+        saved = find(name)
+    except QueryError as error:
+        fail(str(error))
+    graph = load_graph()
+    try:
+        result = run(saved, graph.dataset, _parse_params(params))
+    except QueryError as error:
+        fail(str(error))
+    click.echo(format_result(result, fmt), nl=False)
+
+
+def _term_text(term, *, nt: bool = False) -> str:
+    if term is None:
+        return ""
+    if nt:
+        return term.n3()
+    if isinstance(term, URIRef):
+        for prefix, ns in PREFIXES.items():
+            if str(term).startswith(ns):
+                return f"{prefix}:{str(term)[len(ns):]}"
+        return str(term)
+    return str(term)
+
+
+def format_result(result: Result, fmt: str) -> str:
+    """A query result as an aligned table, SPARQL JSON, CSV or TSV (graphs as Turtle)."""
+    if result.type == "ASK":
+        return json.dumps({"head": {}, "boolean": result.askAnswer}) + "\n" if fmt == "json" else f"{str(result.askAnswer).lower()}\n"
+    if result.type in ("CONSTRUCT", "DESCRIBE"):
+        return result.graph.serialize(format="turtle")
+    if fmt == "json":
+        return result.serialize(format="json").decode("utf-8") + "\n"
+    names = [str(v) for v in result.vars]
+    rows = [[row[i] for i in range(len(names))] for row in result]
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(names)
+        writer.writerows([[("" if t is None else f"_:{t}" if isinstance(t, BNode) else str(t)) for t in row] for row in rows])
+        return out.getvalue()
+    if fmt == "tsv":
+        lines = ["\t".join("?" + n for n in names)]
+        lines += ["\t".join(_term_text(t, nt=True) for t in row) for row in rows]
+        return "\n".join(lines) + "\n"
+    cells = [names] + [[_term_text(t) for t in row] for row in rows]
+    widths = [min(60, max(len(r[i]) for r in cells)) for i in range(len(names))]
+    lines = ["  ".join(c[:60].ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(lines) + "\n"
+
+
+def export_document(graph: kg.KnowledgeGraph, fmt: str, inferred: bool) -> bytes:
+    """Ontology and data (and the inferences) as one document in ``fmt``."""
+    rdflib_format, quads = EXPORT_FORMATS[fmt]
+    if quads:
+        out = Dataset()
+        for iri in [GRAPH_ONTOLOGY, *graph.inputs.graph_names(), *([GRAPH_INFERRED] if inferred else [])]:
+            target = out.graph(iri)
+            for triple in graph.dataset.graph(iri):
+                target.add(triple)
+        for prefix, ns in PREFIXES.items():
+            out.bind(prefix, ns)
+        return out.serialize(format=rdflib_format, encoding="utf-8")
+    merged: Graph = graph.union() if inferred else graph.asserted()
+    if rdflib_format == "json-ld":
+        return merged.serialize(format="json-ld", context=dict(PREFIXES), encoding="utf-8")
+    return merged.serialize(format=rdflib_format, encoding="utf-8")
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(list(EXPORT_FORMATS)), default="turtle", show_default=True)
+@click.option("--inferred", is_flag=True, help="Include the OWL-RL inferences.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE, not stdout.")
+def export(fmt: str, inferred: bool, output: Path | None) -> None:
+    """Export the ontology and data (and with --inferred the inferences) as one RDF document."""
+    data = export_document(load_graph(), fmt, inferred)
+    if output is None:
+        sys.stdout.buffer.write(data)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    click.echo(f"wrote {output} ({len(data)} bytes, {fmt})", err=True)
+
+
+@main.command()
+@click.option("--no-cache", is_flag=True, help="Rebuild even when the cache is fresh.")
+def build(no_cache: bool) -> None:
+    """Build the graph (load, reason, validate) and cache it; report what it holds."""
+    try:
+        graph = kg.build(use_cache=not no_cache, progress=sys.stderr.isatty())
+    except kg.BuildError as error:
+        fail(str(error), 2)
+    state = "from cache" if graph.from_cache else "built"
+    click.echo(f"{state}: {len(graph.asserted())} asserted, {len(graph.inferred)} inferred triples, key {graph.key}")
+    if graph.violations:
+        fail(f"{len(graph.violations)} violations; run 'lineage check' to see them")
+
