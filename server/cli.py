@@ -62,7 +62,7 @@ def check(paths: tuple[Path, ...]) -> None:
     graph = load_graph(paths)
     if graph.violations:
         for violation in graph.violations:
-            click.echo(f"{violation}\n    shape {violation.shape}" + (f", value {violation.value}" if violation.value else ""))
+            click.echo(f"{violation}\n    rule {violation.rule}" + (f", value {violation.value}" if violation.value else ""))
         count = len(graph.violations)
         click.echo(f"{count} violation{'s' if count != 1 else ''}", err=True)
         sys.exit(1)

@@ -117,7 +117,7 @@ class Violation:
     path: str | None
     message: str
     shape: str
-    constraint: str | None
+    rule: str
     severity: str
     value: str | None = None
     file: str | None = None
@@ -272,7 +272,7 @@ def _violations(report: Graph, dataset: Dataset, names: dict[URIRef, Path]) -> I
             path=text(report.value(result, SH.resultPath)),
             message=str(report.value(result, SH.resultMessage) or "constraint not met"),
             shape=text(report.value(result, SH.sourceShape)) or "?",
-            constraint=text(report.value(result, SH.sourceConstraintComponent)),
+            rule=text(report.value(result, SH.sourceConstraint) or report.value(result, SH.sourceShape)) or "?",
             severity=(text(report.value(result, SH.resultSeverity)) or "sh:Violation").split(":")[-1],
             value=text(report.value(result, SH.value)),
             file=str(file) if file else None,
