@@ -1,4 +1,4 @@
-"""Build the knowledge graph: load the Turtle sources, reason with owlrl, validate with pyshacl.
+"""Build the knowledge graph: load the Turtle sources, validate with pyshacl, reason with owlrl.
 
 One named graph per source file (the ontology files share ``…/graph/ontology``), the OWL-RL
 closure in ``…/graph/inferred``. A built graph is cached on disk as N-Quads, keyed by a hash of
@@ -7,8 +7,11 @@ every input, so an unchanged restart skips reasoning and validation.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -166,7 +169,7 @@ def _bind_prefixes(graph: Graph) -> None:
     from .namespaces import PREFIXES
 
     for prefix, ns in PREFIXES.items():
-        graph.bind(prefix, ns, override=True)
+        graph.bind(prefix, ns, override=True, replace=True)
 
 
 def parse_turtle(path: Path, graph: Graph | None = None) -> Graph:
@@ -179,7 +182,8 @@ def parse_turtle(path: Path, graph: Graph | None = None) -> Graph:
     except OSError as error:
         raise BuildError(f"{path}: {error.strerror}") from None
     try:
-        graph.parse(data=text, format="turtle", publicID=path.resolve().as_uri())
+        with _quiet_literal_warnings():
+            graph.parse(data=text, format="turtle", publicID=path.resolve().as_uri())
     except BadSyntax as error:
         raw = error._str.decode("utf-8", "replace")
         before = raw[: error._i]
@@ -189,6 +193,19 @@ def parse_turtle(path: Path, graph: Graph | None = None) -> Graph:
     except Exception as error:  # rdflib raises assorted errors for bad IRIs, literals, prefixes
         raise SyntaxProblem(path, 1, 1, f"Turtle error: {error}") from None
     return graph
+
+
+@contextlib.contextmanager
+def _quiet_literal_warnings() -> Iterator[None]:
+    """rdflib logs a traceback for each ill-typed literal ("2024-02-30"^^xsd:date); SHACL reports
+    those as violations with file and line, so the traceback is only noise."""
+    logger = logging.getLogger("rdflib.term")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def load(inputs: Inputs, steps: Steps | None = None) -> Dataset:
@@ -283,18 +300,22 @@ def _violations(report: Graph, dataset: Dataset, names: dict[URIRef, Path]) -> I
 def _locate(node, dataset: Dataset, names: dict[URIRef, Path]) -> tuple[Path | None, int | None]:
     """The data file that describes ``node`` and the line where it does, where that can be found."""
     for iri, path in names.items():
-        graph = dataset.graph(iri)
-        if (node, None, None) not in graph:
+        if (node, None, None) not in dataset.graph(iri):
             continue
+        text = path.read_text(encoding="utf-8")
         needles = [f"<{node}>"]
-        for prefix, ns in graph.namespaces():
-            if isinstance(node, URIRef) and str(node).startswith(str(ns)) and prefix:
-                needles.append(f"{prefix}:{str(node)[len(str(ns)):]}")
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if any(line.startswith(needle) and line[len(needle) : len(needle) + 1] in ("", " ", "\t") for needle in needles):
-                return path, number
+        for prefix, ns in _PREFIX_LINE.findall(text):
+            if isinstance(node, URIRef) and str(node).startswith(ns):
+                needles.append(f"{prefix}:{str(node)[len(ns):]}")
+        for number, line in enumerate(text.splitlines(), 1):
+            for needle in needles:
+                if line.startswith(needle) and line[len(needle) : len(needle) + 1] in ("", " ", "\t"):
+                    return path, number
         return path, None
     return None, None
+
+
+_PREFIX_LINE = re.compile(r"^@prefix\s+([\w-]*):\s*<([^>]*)>", re.MULTILINE)
 
 
 def cache_dir() -> Path:
@@ -325,10 +346,10 @@ def build(
     use_cache: bool = True,
     progress: bool = False,
 ) -> KnowledgeGraph:
-    """Load, reason and validate; from the cache when nothing changed.
+    """Load, validate and reason; from the cache when nothing changed.
 
-    Violations do not raise: they are returned on the graph, and only a graph without
-    violations is cached. Syntax errors and inconsistencies raise :class:`BuildError`.
+    Violations do not raise: they are returned on the graph, which then has no inferences and
+    is not cached. Syntax errors and inconsistencies raise :class:`BuildError`.
     """
     inputs = Inputs.bundled(root, extra)
     key = inputs.key()
@@ -340,14 +361,17 @@ def build(
     with Steps(len(inputs.ontology) + len(inputs.data) + 2, "building graph", enabled=progress) as steps:
         dataset = load(inputs, steps)
         kg = KnowledgeGraph(dataset, inputs, key)
-        steps.advance("reasoning (OWL-RL)")
-        inferred = reason(kg.asserted())
-        target = dataset.graph(GRAPH_INFERRED)
-        for triple in inferred:
-            target.add(triple)
         steps.advance("validating (SHACL)")
         kg.violations = validate(inputs, dataset)
-    if use_cache and not kg.violations:
+        if kg.violations:
+            # Data that breaks the shapes (a malformed date, say) can also trip owlrl's own
+            # checks; the violations say more, so they are what is reported.
+            return kg
+        steps.advance("reasoning (OWL-RL)")
+        target = dataset.graph(GRAPH_INFERRED)
+        for triple in reason(kg.asserted()):
+            target.add(triple)
+    if use_cache:
         _write_atomically(cached, dataset.serialize(format="nquads", encoding="utf-8"))
         for old in cached.parent.glob("*.nq"):
             if old != cached and old.stat().st_mtime < cached.stat().st_mtime - 3600:

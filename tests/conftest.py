@@ -1,0 +1,38 @@
+"""Shared fixtures: the real bundled graph, built once per session into a private cache."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """Builds in tests never read or write the user's cache."""
+    os.environ["LINEAGE_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+
+
+@pytest.fixture(scope="session")
+def built(private_cache):
+    """The bundled ontology and data, loaded, reasoned and validated."""
+    from server import kg
+
+    return kg.build(root=ROOT, use_cache=False)
+
+
+@pytest.fixture
+def fixture_root(tmp_path):
+    """A project root with the real ontology and training methods and no other data."""
+    (tmp_path / "ontology").mkdir()
+    (tmp_path / "data").mkdir()
+    for path in (ROOT / "ontology").glob("*.ttl"):
+        shutil.copy(path, tmp_path / "ontology" / path.name)
+    shutil.copy(ROOT / "data" / "methods.ttl", tmp_path / "data" / "methods.ttl")
+    return tmp_path
