@@ -66,7 +66,7 @@ def check(paths: tuple[Path, ...]) -> None:
         count = len(graph.violations)
         click.echo(f"{count} violation{'s' if count != 1 else ''}", err=True)
         sys.exit(1)
-    models = len(set(graph.dataset.subjects(RDF.type, LIN.Model)))
+    models = len(set(graph.union().subjects(RDF.type, LIN.Model)))
     click.echo(
         f"ok: {len(graph.inputs.data)} data files, {models} models, "
         f"{len(graph.asserted())} asserted and {len(graph.inferred)} inferred triples, no violations"
@@ -112,7 +112,7 @@ def query(name: str, params: tuple[str, ...], fmt: str) -> None:
         fail(str(error))
     graph = load_graph()
     try:
-        result = run(saved, graph.dataset, _parse_params(params))
+        result = run(saved, graph.dataset, _parse_params(params), lookup=graph.union())
     except QueryError as error:
         fail(str(error))
     click.echo(format_result(result, fmt), nl=False)
@@ -170,10 +170,11 @@ def export_document(graph: kg.KnowledgeGraph, fmt: str, inferred: bool) -> bytes
                 target.add(triple)
         for prefix, ns in PREFIXES.items():
             out.bind(prefix, ns)
-        return out.serialize(format=rdflib_format, encoding="utf-8")
+        return kg.serialize_dataset(out, rdflib_format)
     merged: Graph = graph.union() if inferred else graph.asserted()
     if rdflib_format == "json-ld":
-        return merged.serialize(format="json-ld", context=dict(PREFIXES), encoding="utf-8")
+        with kg.quiet_dataset_deprecations():
+            return merged.serialize(format="json-ld", context=dict(PREFIXES), encoding="utf-8")
     return merged.serialize(format=rdflib_format, encoding="utf-8")
 
 

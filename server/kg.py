@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import tempfile
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -318,6 +319,29 @@ def _locate(node, dataset: Dataset, names: dict[URIRef, Path]) -> tuple[Path | N
 _PREFIX_LINE = re.compile(r"^@prefix\s+([\w-]*):\s*<([^>]*)>", re.MULTILINE)
 
 
+@contextlib.contextmanager
+def quiet_dataset_deprecations() -> Iterator[None]:
+    """rdflib's own N-Quads, TriG, JSON-LD and SPARQL code calls its deprecated Dataset and
+    ConjunctiveGraph API; those warnings are rdflib's business, not the caller's."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="(Dataset|ConjunctiveGraph).* is deprecated", category=DeprecationWarning)
+        yield
+
+
+def serialize_dataset(dataset: Dataset, fmt: str) -> bytes:
+    """N-Quads or TriG of a dataset, named graphs kept."""
+    with quiet_dataset_deprecations():
+        return dataset.serialize(format=fmt, encoding="utf-8")
+
+
+def parse_dataset(data: bytes, fmt: str) -> Dataset:
+    """A dataset (default graph = union of named graphs) from N-Quads or TriG."""
+    dataset = Dataset(default_union=True)
+    with quiet_dataset_deprecations():
+        dataset.parse(data=data, format=fmt)
+    return dataset
+
+
 def cache_dir() -> Path:
     explicit = os.environ.get("LINEAGE_CACHE_DIR")
     if explicit:
@@ -355,8 +379,7 @@ def build(
     key = inputs.key()
     cached = cache_dir() / f"{key}.nq"
     if use_cache and cached.exists():
-        dataset = Dataset(default_union=True)
-        dataset.parse(cached, format="nquads")
+        dataset = parse_dataset(cached.read_bytes(), "nquads")
         return KnowledgeGraph(dataset, inputs, key, from_cache=True)
     with Steps(len(inputs.ontology) + len(inputs.data) + 2, "building graph", enabled=progress) as steps:
         dataset = load(inputs, steps)
@@ -372,7 +395,7 @@ def build(
         for triple in reason(kg.asserted()):
             target.add(triple)
     if use_cache:
-        _write_atomically(cached, dataset.serialize(format="nquads", encoding="utf-8"))
+        _write_atomically(cached, serialize_dataset(dataset, "nquads"))
         for old in cached.parent.glob("*.nq"):
             if old != cached and old.stat().st_mtime < cached.stat().st_mtime - 3600:
                 old.unlink(missing_ok=True)

@@ -27,7 +27,7 @@ from rdflib.namespace import XSD
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.query import Result
 
-from .kg import project_root
+from .kg import project_root, quiet_dataset_deprecations
 from .names import KINDS, UnknownName, resolve
 from .namespaces import PREFIXES
 
@@ -172,4 +172,8 @@ def _term(param: Param, value: str, graph: Graph):
 def run(query: SavedQuery, graph: Graph, values: dict[str, str] | None = None, *, lookup: Graph | None = None) -> Result:
     """Run a saved query on ``graph`` with its parameters bound (names resolved in ``lookup``)."""
     bindings = bind(query, lookup if lookup is not None else graph, values or {})
-    return graph.query(query.text, initNs=PREFIXES, initBindings=bindings)
+    with quiet_dataset_deprecations():
+        result = graph.query(query.text, initNs=PREFIXES, initBindings=bindings)
+        if result.type != "ASK":
+            result.bindings  # noqa: B018 - evaluate now, inside the warning filter
+    return result

@@ -1,0 +1,97 @@
+"""OWL-RL reasoning with owlrl: each test is named after the OWL 2 RL rule it relies on."""
+
+from __future__ import annotations
+
+import owlrl
+import pytest
+from rdflib import OWL, RDF, BNode, Graph, Literal, URIRef
+
+from server import kg
+from server.namespaces import GRAPH_INFERRED, LIN, MODEL
+
+from .conftest import DATA, ROOT
+
+
+def test_prp_trp_descendant_of_is_transitive(built):
+    """prp-trp: chatgpt -> unidentified GPT-3.5 model -> davinci gives chatgpt descendantOf davinci."""
+    assert (MODEL.chatgpt, LIN.descendantOf, MODEL.davinci) in built.inferred
+    assert (MODEL.chatgpt, LIN.descendantOf, MODEL.davinci) not in built.asserted()
+
+
+def test_prp_spo1_fine_tuned_implies_derived(built):
+    """prp-spo1: fineTunedFrom is a sub-property of derivedFrom, and so of descendantOf."""
+    edge = (MODEL["text-davinci-002"], LIN.fineTunedFrom, MODEL["code-davinci-002"])
+    assert edge in built.asserted()
+    assert (edge[0], LIN.derivedFrom, edge[2]) in built.inferred
+    assert (edge[0], LIN.descendantOf, edge[2]) in built.inferred
+
+
+def test_prp_inv1_ancestor_of_is_the_inverse(built):
+    """prp-inv1: davinci ancestorOf chatgpt follows from chatgpt descendantOf davinci."""
+    assert (MODEL.davinci, LIN.ancestorOf, MODEL.chatgpt) in built.inferred
+
+
+def test_prp_dom_derived_models_are_typed(built):
+    """prp-dom: the domain of derivedFrom makes every derived model a lin:DerivedModel."""
+    assert (MODEL.chatgpt, RDF.type, LIN.DerivedModel) in built.inferred
+    assert (MODEL.davinci, RDF.type, LIN.DerivedModel) not in built.union()
+
+
+def test_prp_spo1_alignment_with_prov(built):
+    """prp-spo1 through alignments.ttl: derivedFrom entails prov:wasDerivedFrom (not transitive there)."""
+    prov = URIRef("http://www.w3.org/ns/prov#wasDerivedFrom")
+    assert (MODEL["text-davinci-002"], prov, MODEL["code-davinci-002"]) in built.inferred
+    assert (MODEL["text-davinci-002"], prov, MODEL.davinci) not in built.union()
+
+
+def test_used_data_generated_by_is_not_descent(built):
+    alpaca = MODEL["alpaca-7b"]
+    assert (alpaca, LIN.usedDataGeneratedBy, MODEL["text-davinci-003"]) in built.asserted()
+    assert (alpaca, LIN.descendantOf, MODEL["text-davinci-003"]) not in built.union()
+
+
+def test_competing_claims_are_not_reasoned_over(built):
+    """Yao Fu's and Matt Rickard's parents for ChatGPT are kept as claims, never as edges."""
+    assert (MODEL.chatgpt, LIN.descendantOf, MODEL["text-davinci-003"]) not in built.union()
+
+
+def test_inferred_and_asserted_are_disjoint(built):
+    asserted = built.asserted()
+    assert len(built.inferred) > 0
+    assert not any(triple in asserted for triple in built.inferred)
+    assert GRAPH_INFERRED in {g.identifier for g in built.dataset.graphs()}
+
+
+def test_issue_50_owlrl_literal_subjects_are_dropped(built):
+    """RDFLib/OWL-RL #50 and #63: the raw closure holds triples with literal subjects; ours does not."""
+    raw = built.asserted()
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(raw)
+    assert any(isinstance(s, Literal) for s, _, _ in raw)
+    assert not any(isinstance(s, Literal) for s, _, _ in built.inferred)
+
+
+def test_eq_ref_tautologies_are_dropped(built):
+    assert not any(s == o for s, _, o in built.inferred.triples((None, OWL.sameAs, None)))
+
+
+def test_cax_dw_inconsistency_fails_the_build_with_owlrls_message():
+    """cax-dw: an individual in two disjoint classes is an inconsistency owlrl records; we raise it."""
+    graph = Graph().parse(ROOT / "ontology" / "lineage.ttl")
+    thing = URIRef("https://w3id.org/model-lineage/model/both")
+    graph.add((LIN.Model, OWL.disjointWith, LIN.Source))
+    graph.add((thing, RDF.type, LIN.Model))
+    graph.add((thing, RDF.type, LIN.Source))
+    with pytest.raises(kg.InconsistencyError, match="inconsistent"):
+        kg.reason(graph)
+
+
+def test_only_well_formed_triples_are_kept():
+    assert kg.is_well_formed((URIRef("urn:s"), URIRef("urn:p"), Literal(1)))
+    assert kg.is_well_formed((BNode(), URIRef("urn:p"), URIRef("urn:o")))
+    assert not kg.is_well_formed((Literal("x"), URIRef("urn:p"), URIRef("urn:o")))
+    assert not kg.is_well_formed((URIRef("urn:s"), BNode(), URIRef("urn:o")))
+
+
+def test_the_valid_fixture_reasons(fixture_root):
+    graph = kg.build([DATA / "valid" / "minimal.ttl"], root=fixture_root, use_cache=False)
+    assert (MODEL["acme-chat"], LIN.descendantOf, MODEL["acme-base"]) in graph.inferred
