@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 
 from rdflib import RDF, RDFS, Graph, URIRef
 from rdflib.namespace import Namespace
@@ -41,9 +42,10 @@ def resolve(graph: Graph, name: str, kind: str = "model") -> URIRef:
     text = name.strip()
     if text.startswith("<") and text.endswith(">"):
         text = text[1:-1]
-    for iri in (URIRef(text), namespace[text.lower()]):
-        if iri in candidates:
-            return iri
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+", text) and URIRef(text) in candidates:
+        return URIRef(text)
+    if re.fullmatch(r"[a-z0-9][a-z0-9._-]*", text.lower()) and namespace[text.lower()] in candidates:
+        return namespace[text.lower()]
     names: dict[str, URIRef] = {}
     for iri in candidates:
         if str(iri).startswith(str(namespace)):

@@ -171,8 +171,8 @@ def _term(param: Param, value: str, graph: Graph):
 
 def run(query: SavedQuery, graph: Graph, values: dict[str, str] | None = None, *, lookup: Graph | None = None) -> Result:
     """Run a saved query on ``graph`` with its parameters bound (names resolved in ``lookup``)."""
-    bindings = bind(query, lookup if lookup is not None else graph, values or {})
     with quiet_dataset_deprecations():
+        bindings = bind(query, lookup if lookup is not None else graph, values or {})
         result = graph.query(query.text, initNs=PREFIXES, initBindings=bindings)
         if result.type != "ASK":
             result.bindings  # noqa: B018 - evaluate now, inside the warning filter
