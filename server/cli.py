@@ -205,7 +205,7 @@ def export(fmt: str, inferred: bool, output: Path | None) -> None:
 def build(no_cache: bool) -> None:
     """Build the graph (load, reason, validate) and cache it; report what it holds."""
     try:
-        graph = kg.build(use_cache=not no_cache, progress=sys.stderr.isatty())
+        graph = kg.build(refresh=no_cache, progress=sys.stderr.isatty())
     except kg.BuildError as error:
         fail(str(error), 2)
     state = "from cache" if graph.from_cache else "built"

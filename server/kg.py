@@ -368,17 +368,18 @@ def build(
     *,
     root: Path | None = None,
     use_cache: bool = True,
+    refresh: bool = False,
     progress: bool = False,
 ) -> KnowledgeGraph:
     """Load, validate and reason; from the cache when nothing changed.
 
-    Violations do not raise: they are returned on the graph, which then has no inferences and
+    ``refresh`` rebuilds and rewrites the cache entry. Violations do not raise: they are returned on the graph, which then has no inferences and
     is not cached. Syntax errors and inconsistencies raise :class:`BuildError`.
     """
     inputs = Inputs.bundled(root, extra)
     key = inputs.key()
     cached = cache_dir() / f"{key}.nq"
-    if use_cache and cached.exists():
+    if use_cache and not refresh and cached.exists():
         dataset = parse_dataset(cached.read_bytes(), "nquads")
         return KnowledgeGraph(dataset, inputs, key, from_cache=True)
     with Steps(len(inputs.ontology) + len(inputs.data) + 2, "building graph", enabled=progress) as steps:
