@@ -1,3 +1,92 @@
 """Model Lineage Graph: an RDF knowledge graph of where AI models come from, with evidence."""
 
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
 __version__ = "0.1.0"
+
+DEFAULTS: dict[str, Any] = {
+    "ROOT": None,  # the checkout holding ontology/, data/ and queries/ (None: kg.project_root())
+    "USE_CACHE": True,  # take the built graph from the on-disk cache when the inputs are unchanged
+    "GRAPH": None,  # a prebuilt kg.KnowledgeGraph to serve (tests); None: build at start-up
+    "QUERY_TIMEOUT": 30.0,  # seconds a query may run; a request may ask for less with ?timeout=
+    "QUERY_WORKERS": 2,  # worker processes that evaluate queries; 0 runs them in the request thread
+    "RESULT_LIMIT": 10_000,  # rows (SELECT) or triples (CONSTRUCT, DESCRIBE) returned at most
+    "MAX_QUERY_LENGTH": 64 * 1024,  # characters of query text
+    "MAX_CONTENT_LENGTH": 256 * 1024,  # bytes of request body (Flask's own setting)
+}
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """The web app over the built graph: defaults, then ``LINEAGE_*`` variables, then ``test_config``.
+
+    The graph is built (or read from the cache) here, before the first request; a graph with SHACL
+    violations is refused. Query workers are forked last, so they share the built graph.
+    """
+    from . import kg, queries, sparql  # here, not at the top: they import __version__ from this module
+
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("LINEAGE")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    for key, kind in (
+        ("QUERY_TIMEOUT", float),
+        ("QUERY_WORKERS", int),
+        ("RESULT_LIMIT", int),
+        ("MAX_QUERY_LENGTH", int),
+    ):
+        try:
+            app.config[key] = kind(app.config[key])
+        except (TypeError, ValueError):
+            raise ValueError(f"setting {key} (LINEAGE_{key}) must be a number, not {app.config[key]!r}") from None
+        if app.config[key] < (0 if key == "QUERY_WORKERS" else 1e-9):
+            raise ValueError(f"setting {key} (LINEAGE_{key}) must be positive, not {app.config[key]!r}")
+
+    root = Path(app.config["ROOT"]) if app.config["ROOT"] else None
+    graph = app.config["GRAPH"] or kg.build(root=root, use_cache=bool(app.config["USE_CACHE"]))
+    if graph.violations:
+        raise kg.BuildError(f"the graph has {len(graph.violations)} SHACL violations; run 'lineage check' to see them")
+    saved = queries.load_all(root / "queries" if root else None)
+
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.after_request(add_headers)
+    sparql.init_app(app, graph, saved)
+    return app
+
+
+def handle_http_error(error: HTTPException) -> Response:
+    """Every error: status, reason and message, as text/plain or, when preferred, JSON."""
+    code = error.code or 500
+    message = error.description or ""
+    details = getattr(error, "details", {}) or {}
+    response: Response
+    if request.accept_mimetypes.best_match(["text/plain", "application/json"]) == "application/json":
+        response = jsonify(status=code, error=error.name, message=message, **details)
+        response.status_code = code
+    else:
+        response = Response(f"{code} {error.name}: {message}\n", status=code, content_type="text/plain; charset=utf-8")
+    for name, value in error.get_headers():
+        if name.lower() not in ("content-type", "content-length"):
+            response.headers[name] = value
+    return response
+
+
+def add_headers(response: Response) -> Response:
+    """CORS for every answer (the data is public; no credentials), ``Vary: Accept``."""
+    response.vary.add("Accept")
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = "X-Lineage-Truncated, X-Lineage-Result-Limit"
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = request.headers.get(
+            "Access-Control-Request-Headers", "Accept, Content-Type"
+        )
+        response.headers["Access-Control-Max-Age"] = "86400"
+    return response

@@ -213,3 +213,27 @@ def build(no_cache: bool) -> None:
     if graph.violations:
         fail(f"{len(graph.violations)} violations; run 'lineage check' to see them")
 
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256), help="Request threads.")
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the graph over HTTP (SPARQL endpoint at /sparql) with waitress, a production WSGI server.
+
+    Settings come from LINEAGE_* variables: LINEAGE_QUERY_TIMEOUT (seconds), LINEAGE_QUERY_WORKERS,
+    LINEAGE_RESULT_LIMIT, LINEAGE_MAX_QUERY_LENGTH, LINEAGE_MAX_CONTENT_LENGTH.
+    """
+    import waitress
+
+    from . import create_app
+
+    graph = load_graph()
+    if graph.violations:
+        fail(f"{len(graph.violations)} violations; run 'lineage check' to see them; not serving", 1)
+    app = create_app({"GRAPH": graph})
+    click.echo(f"serving {len(graph.dataset)} triples at http://{host}:{port}/sparql (Ctrl-C stops)", err=True)
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="lineage")
+    finally:
+        app.extensions["lineage"].close()

@@ -36,3 +36,37 @@ def fixture_root(tmp_path):
         shutil.copy(path, tmp_path / "ontology" / path.name)
     shutil.copy(ROOT / "data" / "methods.ttl", tmp_path / "data" / "methods.ttl")
     return tmp_path
+
+
+# -- the web app (tests/test_sparql_protocol.py, tests/test_safety.py) ------------------------------
+
+
+@pytest.fixture(scope="session")
+def app(built):
+    """The app over the session's graph, with two query worker processes; closed at the end."""
+    from server import create_app
+
+    app = create_app({"TESTING": True, "GRAPH": built, "QUERY_WORKERS": 2, "QUERY_TIMEOUT": 10})
+    yield app
+    app.extensions["lineage"].close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The session app served by waitress on a free loopback port, in a thread: ``(host, port)``."""
+    import threading
+
+    from waitress import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, name="waitress", daemon=True)
+    thread.start()
+    yield server.effective_host, int(server.effective_port)
+    server.task_dispatcher.shutdown()
+    server.close()
+    thread.join(timeout=5)

@@ -1,0 +1,559 @@
+"""The SPARQL 1.1 Protocol query operation at ``/sparql``, the saved-query API, the service description.
+
+The server process reads the HTTP request (protocol form, size limits, dataset parameters, content
+negotiation) and hands a :class:`Job` to a worker process (:mod:`server.sandbox`); everything a
+client's query text can influence runs there: parsing, the checks (no update, no ``SERVICE``, only
+graphs of this dataset), evaluation with a row cap, serialisation. The worker answers with a
+:class:`Reply`; a worker that runs past the time limit is killed and the client gets 503.
+
+The dataset a query sees is a :class:`DatasetView` over the built graph's store: the union of all
+named graphs by default, or the graphs that ``default-graph-uri``/``named-graph-uri`` (or the
+query's ``FROM``/``FROM NAMED``) select. Nothing is copied and nothing is ever fetched.
+"""
+
+from __future__ import annotations
+
+import codecs
+import itertools
+import weakref
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, jsonify, request
+from pyparsing import ParseBaseException
+from rdflib import RDF, XSD, BNode, Dataset, Graph, Literal, Namespace, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID, ModificationException
+from rdflib.namespace import VOID
+from rdflib.paths import Path
+from rdflib.plugins.sparql.algebra import translateQuery
+from rdflib.plugins.sparql.evaluate import evalQuery
+from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.plugins.sparql.sparql import Query
+from rdflib.query import Result
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
+from werkzeug.exceptions import HTTPException, default_exceptions
+from werkzeug.wrappers import Response
+
+from . import conneg, sandbox
+from .kg import KnowledgeGraph
+from .namespaces import PREFIXES
+from .queries import QueryError, SavedQuery, bind
+
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+FORMATS = Namespace("http://www.w3.org/ns/formats/")
+RESULT_FORMATS = {
+    conneg.SPARQL_JSON.name: FORMATS.SPARQL_Results_JSON,
+    conneg.SPARQL_XML.name: FORMATS.SPARQL_Results_XML,
+    conneg.CSV.name: FORMATS.SPARQL_Results_CSV,
+    conneg.TSV.name: FORMATS.SPARQL_Results_TSV,
+    conneg.TURTLE.name: FORMATS.Turtle,
+    conneg.RDF_XML.name: FORMATS.RDF_XML,
+    conneg.JSON_LD.name: FORMATS["JSON-LD"],
+    conneg.N_TRIPLES.name: FORMATS["N-Triples"],
+    conneg.N_QUADS.name: FORMATS["N-Quads"],
+    conneg.TRIG.name: FORMATS.TriG,
+}
+FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT", "DescribeQuery": "DESCRIBE"}
+RESERVED_PARAMS = {"format", "timeout"}
+TRUNCATED_HEADER = "X-Lineage-Truncated"
+LIMIT_HEADER = "X-Lineage-Result-Limit"
+
+bp = Blueprint("sparql", __name__)
+
+
+# -- the dataset a query sees -----------------------------------------------------------------------
+
+
+class DatasetView(Dataset):
+    """An RDF dataset for one query over graphs of a store: read-only, nothing copied.
+
+    ``default`` lists the graphs whose merge is the default graph (None: all of them, the union);
+    ``named`` the named graphs (``GRAPH ?g`` ranges over them; any other name matches nothing).
+    rdflib's evaluator needs a :class:`Dataset`; the methods it calls are overridden here.
+    """
+
+    def __init__(self, store: Any, named: Iterable[URIRef], default: Iterable[URIRef] | None = None):
+        super().__init__(store=store, default_union=True)
+        self._named = tuple(named)
+        self._named_set = frozenset(self._named)
+        self._default = None if default is None else frozenset(default)
+
+    @property  # type: ignore[override, misc]
+    def default_context(self) -> Graph:
+        """rdflib's evaluator asks for this by its deprecated name; the answer is the same."""
+        return self._default_context
+
+    def graph_for(self, identifier: Any) -> Graph:
+        if isinstance(identifier, Graph):
+            identifier = identifier.identifier
+        if identifier in self._named_set:
+            return Graph(store=self.store, identifier=identifier)
+        return Graph(identifier=identifier)  # a graph outside the dataset: empty
+
+    def get_context(self, identifier: Any, quoted: bool = False, base: str | None = None) -> Graph:
+        return self.graph_for(identifier)
+
+    def contexts(self, triple: Any = None) -> Iterator[Graph]:  # type: ignore[override]
+        for iri in self._named:
+            graph = self.graph_for(iri)
+            if triple is None or triple in graph:
+                yield graph
+
+    graphs = contexts  # type: ignore[assignment]
+
+    def triples(self, triple_or_quad: Any, context: Any = None) -> Iterator[Any]:  # type: ignore[override]
+        s, p, o, c = self._spoc(triple_or_quad)
+        if c is None and context is not None and context is not self:
+            c = context
+        if c is not None and c is not self:
+            yield from self.graph_for(c).triples((s, p, o))
+            return
+        if isinstance(p, Path):
+            for s1, o1 in p.eval(self, s, o):
+                yield s1, p, o1
+            return
+        for (s1, p1, o1), graphs in self.store.triples((s, p, o), context=None):
+            if self._default is None or any(g is not None and g.identifier in self._default for g in graphs):
+                yield s1, p1, o1
+
+    def triples_choices(self, triple: Any, context: Any = None) -> Iterator[Any]:  # type: ignore[override]
+        subjects, predicates, objects = (part if isinstance(part, list) else [part] for part in triple)
+        for s, p, o in itertools.product(subjects, predicates, objects):
+            yield from self.triples((s, p, o), context)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.triples((None, None, None)))
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise ModificationException()
+
+    add = addN = remove = graph = parse = remove_graph = update = _refuse  # type: ignore[assignment]
+
+
+# -- jobs, replies and the worker side --------------------------------------------------------------
+
+
+@dataclass
+class Job:
+    """What a worker needs to answer one request; picklable."""
+
+    media: dict[str, str | None]  # query form -> negotiated media type (None: nothing acceptable)
+    timeout: float
+    limit: int
+    text: str = ""
+    saved: str | None = None  # run this saved query instead of ``text``
+    values: dict[str, str] = field(default_factory=dict)  # saved query parameters
+    default_graphs: list[str] = field(default_factory=list)
+    named_graphs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    content_type: str = ""
+    truncated: bool = False
+    message: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Refusal(Exception):
+    """The request cannot be answered: HTTP status, a message and details (line, column, ...)."""
+
+    def __init__(self, status: int, message: str, **details: Any):
+        super().__init__(message)
+        self.status, self.message, self.details = status, message, details
+
+
+@dataclass
+class Engine:
+    """What a worker holds (inherited through fork): the built dataset and the saved queries."""
+
+    dataset: Dataset
+    graphs: tuple[URIRef, ...]  # the named graphs of the dataset
+    saved: dict[str, SavedQuery]
+    _prepared: dict[str, Query] = field(default_factory=dict)
+
+    def view(self, default: Iterable[URIRef] | None = None, named: Iterable[URIRef] | None = None) -> DatasetView:
+        return DatasetView(self.dataset.store, self.graphs if named is None else named, default)
+
+
+def execute(engine: Engine, job: Job) -> Reply:
+    """Answer one job (in a worker process): parse, check, evaluate, serialise."""
+    try:
+        return _execute(engine, job)
+    except Refusal as refusal:
+        return Reply(refusal.status, message=refusal.message, details=refusal.details)
+    except RecursionError:
+        return Reply(400, message="the query is nested too deeply (recursion limit reached)")
+
+
+def parse(text: str) -> Query:
+    """The algebra of a query; :class:`Refusal` (400) for syntax errors and for updates."""
+    try:
+        return translateQuery(parseQuery(text), initNs=PREFIXES)
+    except ParseBaseException as error:
+        if _is_update(text):
+            raise Refusal(400, "SPARQL Update is not accepted: this endpoint is read-only") from None
+        found = f", found {error.found}" if getattr(error, "found", "") else ""
+        raise Refusal(
+            400,
+            f"malformed query at line {error.lineno}, column {error.col}: {error.msg}{found}",
+            line=error.lineno,
+            column=error.col,
+        ) from None
+    except RecursionError:
+        raise
+    except Exception as error:  # rdflib reports unknown prefixes and the like as Exception
+        raise Refusal(400, f"malformed query: {error}") from None
+
+
+def _is_update(text: str) -> bool:
+    try:
+        parseUpdate(text)
+    except Exception:  # not an update either
+        return False
+    return True
+
+
+def walk(node: Any) -> Iterator[CompValue]:
+    """Every algebra node under ``node``, including those inside expressions and sub-queries."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, CompValue):
+            yield item
+            stack.extend(item.values())
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+
+
+def refuse_service(query: Query) -> None:
+    for node in walk(query.algebra):
+        if node.name == "ServiceGraphPattern":
+            where = node.get("term")
+            where = where.n3() if hasattr(where, "n3") else str(where)
+            raise Refusal(400, f"SERVICE {where} is not allowed: this endpoint makes no outbound requests")
+
+
+def choose_dataset(engine: Engine, query: Query, job: Job) -> tuple[DatasetView, Query]:
+    """The protocol's dataset: ``default-graph-uri``/``named-graph-uri`` win over ``FROM``/``FROM NAMED``.
+
+    Every graph must be one of ours (400 otherwise). The query comes back without its dataset
+    clause (a copy: saved queries are prepared once), so rdflib never loads a graph from its IRI.
+    """
+    clause = query.algebra.get("datasetClause") or []
+    algebra = query.algebra.clone()
+    algebra["datasetClause"] = None
+    stripped = Query(query.prologue, algebra)
+    if job.default_graphs or job.named_graphs:
+        default, named, where = job.default_graphs, job.named_graphs, "parameter"
+    elif clause:
+        default = [d["default"] for d in clause if "default" in d]
+        named = [d["named"] for d in clause if "named" in d]
+        where = "FROM"
+    else:
+        return engine.view(), stripped
+    known = set(engine.graphs)
+    unknown = sorted({str(iri) for iri in [*default, *named] if URIRef(str(iri)) not in known})
+    if unknown:
+        raise Refusal(
+            400,
+            f"not a graph of this dataset ({where}): {', '.join('<' + u + '>' for u in unknown)}; "
+            f"graphs are fetched from nowhere. Named graphs: {', '.join('<' + str(g) + '>' for g in engine.graphs)}",
+        )
+    return engine.view([URIRef(str(i)) for i in default], [URIRef(str(i)) for i in named]), stripped
+
+
+def _saved(engine: Engine, name: str) -> Query:
+    if name not in engine._prepared:
+        engine._prepared[name] = parse(engine.saved[name].text)
+    return engine._prepared[name]
+
+
+def _execute(engine: Engine, job: Job) -> Reply:
+    query = _saved(engine, job.saved) if job.saved else parse(job.text)
+    refuse_service(query)
+    form = FORMS[query.algebra.name]
+    media_name = job.media.get(form)
+    table = conneg.TABLES[form]
+    if media_name is None:
+        raise Refusal(
+            406, f"a {form} result cannot be given in any type the request accepts; offered: {table.offered()}"
+        )
+    media = table.get(media_name)
+    view, query = choose_dataset(engine, query, job)
+    bindings: dict[str, Any] = {}
+    if job.saved:
+        try:
+            bindings = bind(engine.saved[job.saved], view, job.values)
+        except QueryError as error:
+            raise Refusal(400, str(error)) from None
+    try:
+        outcome = evalQuery(view, query, initBindings=bindings)
+        truncated = False
+        if form == "SELECT":
+            rows = list(itertools.islice(outcome["bindings"], job.limit + 1))
+            truncated = len(rows) > job.limit
+            result = Result("SELECT")
+            result.vars = outcome["vars_"]
+            result.bindings = rows[: job.limit]
+            body = conneg.serialize_result(result, media)
+        elif form == "ASK":
+            result = Result("ASK")
+            result.askAnswer = outcome["askAnswer"]
+            body = conneg.serialize_result(result, media)
+        else:
+            graph = outcome["graph"]
+            if len(graph) > job.limit:
+                truncated = True
+                capped = Graph()
+                for triple in itertools.islice(graph, job.limit):
+                    capped.add(triple)
+                graph = capped
+            body = conneg.serialize_graph(graph, media)
+    except (Refusal, RecursionError):
+        raise
+    except Exception as error:  # an evaluation failure is reported; the worker lives on
+        return Reply(500, message=f"query evaluation failed: {error.__class__.__name__}: {error}")
+    return Reply(200, body, conneg.content_type(media), truncated)
+
+
+# -- the server side --------------------------------------------------------------------------------
+
+
+class Lineage:
+    """Shared state of the app (``app.extensions["lineage"]``): the graph, the engine, the workers."""
+
+    def __init__(self, graph: KnowledgeGraph, saved: dict[str, SavedQuery], workers: int):
+        self.graph = graph
+        names = [
+            g.identifier
+            for g in graph.dataset.graphs()
+            if isinstance(g.identifier, URIRef) and g.identifier != DATASET_DEFAULT_GRAPH_ID
+        ]
+        self.engine = Engine(graph.dataset, tuple(sorted(names, key=str)), saved)
+        self.counts = {iri: len(graph.dataset.graph(iri)) for iri in self.engine.graphs}
+        self.triples = len(graph.dataset)
+        # Fork last: the workers inherit everything above.
+        self.pool: sandbox.Pool | sandbox.Inline = (
+            sandbox.Pool(execute, self.engine, workers) if workers > 0 else sandbox.Inline(execute, self.engine)
+        )
+        self._finalizer = weakref.finalize(self, self.pool.close)
+
+    def close(self) -> None:
+        self._finalizer()
+
+
+def init_app(app: Flask, graph: KnowledgeGraph, saved: dict[str, SavedQuery]) -> Lineage:
+    """Start the query workers over ``graph`` and register the endpoint."""
+    state = Lineage(graph, saved, int(app.config["QUERY_WORKERS"]))
+    app.extensions["lineage"] = state
+    app.register_blueprint(bp)
+    return state
+
+
+def lineage() -> Lineage:
+    return current_app.extensions["lineage"]
+
+
+def http_error(status: int, message: str, **details: Any) -> HTTPException:
+    """An HTTP error whose description is ``message``; ``details`` go into JSON error bodies."""
+    error = default_exceptions[status](description=message)
+    error.details = details  # type: ignore[attr-defined]
+    return error
+
+
+def _negotiate_all(params: MultiDict) -> dict[str, str | None]:
+    fmt = params.get("format") or None
+    chosen = {}
+    for form, table in conneg.TABLES.items():
+        media = conneg.negotiate(request.accept_mimetypes, table, fmt)
+        chosen[form] = media.name if media else None
+    return chosen
+
+
+def _timeout(params: MultiDict) -> float:
+    limit = float(current_app.config["QUERY_TIMEOUT"])
+    raw = params.get("timeout")
+    if raw in (None, ""):
+        return limit
+    try:
+        value = float(raw)
+    except ValueError:
+        raise http_error(400, f"parameter timeout: {raw!r} is not a number of seconds") from None
+    if not value > 0 or value == float("inf"):
+        raise http_error(400, f"parameter timeout: {raw!r} must be a positive number of seconds")
+    return min(value, limit)
+
+
+def _one(values: list[str], what: str) -> str:
+    if len(values) > 1:
+        raise http_error(400, f"one {what} per request, not {len(values)}")
+    return values[0]
+
+
+def _read_query() -> tuple[str | None, MultiDict]:
+    """The query text (None: no query, so describe the service) and the other parameters."""
+    if request.method == "GET":
+        params: MultiDict = request.args
+        if "update" in params:
+            raise http_error(400, "SPARQL Update is not accepted: this endpoint is read-only")
+        if "query" not in params:
+            return None, params
+        text = _one(params.getlist("query"), "query parameter")
+    elif request.mimetype == "application/x-www-form-urlencoded":
+        params = CombinedMultiDict([request.form, request.args])
+        if "update" in params:
+            raise http_error(400, "SPARQL Update is not accepted: this endpoint is read-only")
+        if "query" not in request.form:
+            raise http_error(400, "a form POST needs a query parameter")
+        text = _one(request.form.getlist("query"), "query parameter")
+    elif request.mimetype == "application/sparql-query":
+        params = request.args
+        charset = request.mimetype_params.get("charset", "utf-8")
+        try:
+            codecs.lookup(charset)
+        except LookupError:
+            raise http_error(415, f"unknown charset {charset!r}") from None
+        data = request.get_data(cache=False)
+        try:
+            text = data.decode(charset)
+        except UnicodeDecodeError as error:
+            raise http_error(400, f"the query is not valid {charset}: {error.reason} at byte {error.start}") from None
+    elif request.mimetype == "application/sparql-update":
+        raise http_error(400, "SPARQL Update is not accepted: this endpoint is read-only")
+    else:
+        raise http_error(
+            415,
+            f"cannot read a query from {request.mimetype or 'a body without Content-Type'}; "
+            "POST application/x-www-form-urlencoded (query=...) or application/sparql-query",
+        )
+    if not text.strip():
+        raise http_error(400, "the query is empty")
+    limit = int(current_app.config["MAX_QUERY_LENGTH"])
+    if len(text) > limit:
+        raise http_error(413, f"the query is {len(text)} characters long; the limit is {limit}")
+    return text, params
+
+
+def _answer(job: Job) -> Response:
+    try:
+        reply: Reply = lineage().pool.run(job, job.timeout)
+    except sandbox.Timeout as error:
+        raise http_error(503, f"{error}; simplify or narrow the query", timeout=job.timeout) from None
+    except sandbox.Busy as error:
+        raise http_error(503, f"{error}: the server is busy, try again later", timeout=job.timeout) from None
+    except sandbox.SandboxError as error:
+        raise http_error(500, f"the query could not be run: {error}") from None
+    if reply.status != 200:
+        raise http_error(reply.status, reply.message, **reply.details)
+    response = Response(reply.body, status=200, content_type=reply.content_type)
+    if reply.truncated:
+        response.headers[TRUNCATED_HEADER] = "true"
+        response.headers[LIMIT_HEADER] = str(job.limit)
+    return response
+
+
+@bp.route("/sparql", methods=["GET", "POST"])
+def endpoint() -> Response:
+    text, params = _read_query()
+    if text is None:
+        return service_description()
+    job = Job(
+        media=_negotiate_all(params),
+        timeout=_timeout(params),
+        limit=int(current_app.config["RESULT_LIMIT"]),
+        text=text,
+        default_graphs=params.getlist("default-graph-uri"),
+        named_graphs=params.getlist("named-graph-uri"),
+    )
+    return _answer(job)
+
+
+def describe_service(endpoint_iri: str, state: Lineage) -> Graph:
+    """The SPARQL 1.1 Service Description of the endpoint, with VoID triple counts."""
+    graph = Graph()
+    graph.bind("sd", SD)
+    graph.bind("void", VOID)
+    graph.bind("formats", FORMATS)
+    service = URIRef(endpoint_iri)
+    graph.add((service, RDF.type, SD.Service))
+    graph.add((service, SD.endpoint, service))
+    graph.add((service, SD.supportedLanguage, SD.SPARQL11Query))
+    graph.add((service, SD.feature, SD.UnionDefaultGraph))
+    for media in RESULT_FORMATS.values():
+        graph.add((service, SD.resultFormat, media))
+    # No sd:inputFormat: nothing is ever loaded (no LOAD, no FROM <url>), so no input format is supported.
+    dataset, default = BNode(), BNode()
+    graph.add((service, SD.defaultDataset, dataset))
+    graph.add((dataset, RDF.type, SD.Dataset))
+    graph.add((dataset, RDF.type, VOID.Dataset))
+    graph.add((dataset, VOID.sparqlEndpoint, service))
+    graph.add((dataset, VOID.triples, Literal(state.triples, datatype=XSD.integer)))
+    graph.add((dataset, SD.defaultGraph, default))
+    graph.add((default, RDF.type, SD.Graph))
+    graph.add((default, VOID.triples, Literal(state.triples, datatype=XSD.integer)))
+    for iri, count in state.counts.items():
+        named, described = BNode(), BNode()
+        graph.add((dataset, SD.namedGraph, named))
+        graph.add((named, RDF.type, SD.NamedGraph))
+        graph.add((named, SD.name, iri))
+        graph.add((named, SD.graph, described))
+        graph.add((described, RDF.type, SD.Graph))
+        graph.add((described, VOID.triples, Literal(count, datatype=XSD.integer)))
+    return graph
+
+
+def service_description() -> Response:
+    media = conneg.negotiate(request.accept_mimetypes, conneg.GRAPH, request.args.get("format") or None)
+    if media is None:
+        raise http_error(406, f"the service description is RDF; offered: {conneg.GRAPH.offered()}")
+    body = conneg.serialize_graph(describe_service(request.base_url, lineage()), media)
+    return Response(body, content_type=conneg.content_type(media))
+
+
+# -- saved queries ----------------------------------------------------------------------------------
+
+
+@bp.get("/queries")
+def list_queries() -> Response:
+    if conneg.negotiate(request.accept_mimetypes, conneg.JSON_ONLY, request.args.get("format") or None) is None:
+        raise http_error(406, f"the list of saved queries is JSON; offered: {conneg.JSON_ONLY.offered()}")
+    saved = lineage().engine.saved
+    return jsonify([{**query.to_dict(), "url": f"{request.root_url}queries/{name}"} for name, query in saved.items()])
+
+
+@bp.get("/queries/<name>")
+def run_saved(name: str) -> Response:
+    saved = lineage().engine.saved
+    if name not in saved:
+        raise http_error(404, f"no saved query named {name!r}; GET /queries lists them")
+    params = request.args
+    values = {
+        key: _one(params.getlist(key), f"value for parameter {key}") for key in params if key not in RESERVED_PARAMS
+    }
+    job = Job(
+        media=_negotiate_all(params),
+        timeout=_timeout(params),
+        limit=int(current_app.config["RESULT_LIMIT"]),
+        saved=name,
+        values=values,
+    )
+    return _answer(job)
+
+
+@bp.get("/health")
+def health() -> Response:
+    state = lineage()
+    return jsonify(
+        status="ok",
+        triples=state.triples,
+        graphs=len(state.engine.graphs),
+        workers=state.pool.alive(),
+        saved_queries=len(state.engine.saved),
+    )
