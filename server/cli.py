@@ -5,9 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
@@ -188,15 +186,7 @@ def export(fmt: str, inferred: bool, output: Path | None) -> None:
     if output is None:
         sys.stdout.buffer.write(data)
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    kg.write_atomically(output, data)
     click.echo(f"wrote {output} ({len(data)} bytes, {fmt})", err=True)
 
 

@@ -350,7 +350,7 @@ def cache_dir() -> Path:
     return Path(base) / "model-lineage"
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
     """Write to a temporary file beside ``path``, then rename: readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -396,7 +396,7 @@ def build(
         for triple in reason(kg.asserted()):
             target.add(triple)
     if use_cache:
-        _write_atomically(cached, serialize_dataset(dataset, "nquads"))
+        write_atomically(cached, serialize_dataset(dataset, "nquads"))
         for old in cached.parent.glob("*.nq"):
             if old != cached and old.stat().st_mtime < cached.stat().st_mtime - 3600:
                 old.unlink(missing_ok=True)
