@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 from pathlib import Path
 
 import click
-from rdflib import RDF, BNode, Dataset, Graph, URIRef
+from rdflib import RDF, Dataset, Graph, URIRef
 from rdflib.query import Result
 
-from . import __version__, kg
+from . import __version__, conneg, kg
 from .explain import NoLineage, explain, format_text
 from .names import UnknownName
-from .namespaces import GRAPH_INFERRED, GRAPH_ONTOLOGY, LIN, PREFIXES
+from .namespaces import GRAPH_INFERRED, GRAPH_ONTOLOGY, LIN, PREFIXES, bind_prefixes
 from .queries import QueryError, find, run
 
 EXPORT_FORMATS = {
@@ -33,15 +31,21 @@ def fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
-def load_graph(extra: tuple[Path, ...] = (), *, quiet: bool = False) -> kg.KnowledgeGraph:
-    """Build (or take from the cache) the graph; a build error ends the command with its message."""
+def load_graph(extra: tuple[Path, ...] = (), *, refresh: bool = False) -> kg.KnowledgeGraph:
+    """Build (or take from the cache) the graph; a build error ends the command with its message.
+
+    Files given on the command line are checked, not cached."""
     try:
-        return kg.build(extra, use_cache=not extra, progress=not quiet and sys.stderr.isatty())
-    except kg.SyntaxProblem as error:
-        fail(str(error), 2)
+        return kg.build(extra, use_cache=not extra, refresh=refresh, progress=sys.stderr.isatty())
     except kg.BuildError as error:
         fail(str(error), 2)
     raise AssertionError("unreachable")
+
+
+def require_valid(graph: kg.KnowledgeGraph, doing: str = "") -> None:
+    """End the command when the graph breaks the shapes."""
+    if graph.violations:
+        fail(f"{len(graph.violations)} violations; run 'lineage check' to see them{doing}")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -60,7 +64,9 @@ def check(paths: tuple[Path, ...]) -> None:
     graph = load_graph(paths)
     if graph.violations:
         for violation in graph.violations:
-            click.echo(f"{violation}\n    rule {violation.rule}" + (f", value {violation.value}" if violation.value else ""))
+            click.echo(
+                f"{violation}\n    rule {violation.rule}" + (f", value {violation.value}" if violation.value else "")
+            )
         count = len(graph.violations)
         click.echo(f"{count} violation{'s' if count != 1 else ''}", err=True)
         sys.exit(1)
@@ -99,9 +105,7 @@ def _parse_params(params: tuple[str, ...]) -> dict[str, str]:
 @main.command()
 @click.argument("name")
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="Bind a parameter (repeatable).")
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json", "csv", "tsv"]), default="table", show_default=True
-)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "tsv"]), default="table", show_default=True)
 def query(name: str, params: tuple[str, ...], fmt: str) -> None:
     """Run a saved query by NAME (see queries/) or a .rq FILE, with parameters bound."""
     try:
@@ -116,42 +120,34 @@ def query(name: str, params: tuple[str, ...], fmt: str) -> None:
     click.echo(format_result(result, fmt), nl=False)
 
 
-def _term_text(term, *, nt: bool = False) -> str:
+def _term_text(term) -> str:
+    """A term for a terminal table: IRIs with the project's prefixes, literals as their text."""
     if term is None:
         return ""
-    if nt:
-        return term.n3()
     if isinstance(term, URIRef):
         for prefix, ns in PREFIXES.items():
             if str(term).startswith(ns):
-                return f"{prefix}:{str(term)[len(ns):]}"
-        return str(term)
+                return f"{prefix}:{str(term)[len(ns) :]}"
     return str(term)
 
 
+CLI_RESULT_FORMATS = {"json": conneg.SPARQL_JSON, "csv": conneg.CSV, "tsv": conneg.TSV}
+
+
 def format_result(result: Result, fmt: str) -> str:
-    """A query result as an aligned table, SPARQL JSON, CSV or TSV (graphs as Turtle)."""
-    if result.type == "ASK":
-        return json.dumps({"head": {}, "boolean": result.askAnswer}) + "\n" if fmt == "json" else f"{str(result.askAnswer).lower()}\n"
+    """A query result as an aligned table, or as SPARQL JSON, CSV or TSV (graphs as Turtle)."""
     if result.type in ("CONSTRUCT", "DESCRIBE"):
-        return result.graph.serialize(format="turtle")
-    if fmt == "json":
-        return result.serialize(format="json").decode("utf-8") + "\n"
+        return conneg.serialize_graph(result.graph, conneg.TURTLE).decode("utf-8")
+    if fmt in CLI_RESULT_FORMATS and not (result.type == "ASK" and fmt != "json"):
+        text = conneg.serialize_result(result, CLI_RESULT_FORMATS[fmt]).decode("utf-8")
+        return text if text.endswith("\n") else text + "\n"
+    if result.type == "ASK":
+        return f"{str(result.askAnswer).lower()}\n"
     names = [str(v) for v in result.vars]
     rows = [[row[i] for i in range(len(names))] for row in result]
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(names)
-        writer.writerows([[("" if t is None else f"_:{t}" if isinstance(t, BNode) else str(t)) for t in row] for row in rows])
-        return out.getvalue()
-    if fmt == "tsv":
-        lines = ["\t".join("?" + n for n in names)]
-        lines += ["\t".join(_term_text(t, nt=True) for t in row) for row in rows]
-        return "\n".join(lines) + "\n"
     cells = [names] + [[_term_text(t) for t in row] for row in rows]
     widths = [min(60, max(len(r[i]) for r in cells)) for i in range(len(names))]
-    lines = ["  ".join(c[:60].ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
+    lines = ["  ".join(c[:60].ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
     return "\n".join(lines) + "\n"
@@ -166,14 +162,11 @@ def export_document(graph: kg.KnowledgeGraph, fmt: str, inferred: bool) -> bytes
             target = out.graph(iri)
             for triple in graph.dataset.graph(iri):
                 target.add(triple)
-        for prefix, ns in PREFIXES.items():
-            out.bind(prefix, ns)
+        bind_prefixes(out)
         return kg.serialize_dataset(out, rdflib_format)
     merged: Graph = graph.union() if inferred else graph.asserted()
-    if rdflib_format == "json-ld":
-        with kg.quiet_dataset_deprecations():
-            return merged.serialize(format="json-ld", context=dict(PREFIXES), encoding="utf-8")
-    return merged.serialize(format=rdflib_format, encoding="utf-8")
+    media = next(m for m in conneg.GRAPH.types if m.rdflib == rdflib_format)
+    return conneg.serialize_graph(merged, media)
 
 
 @main.command()
@@ -194,14 +187,10 @@ def export(fmt: str, inferred: bool, output: Path | None) -> None:
 @click.option("--no-cache", is_flag=True, help="Rebuild even when the cache is fresh.")
 def build(no_cache: bool) -> None:
     """Build the graph (load, reason, validate) and cache it; report what it holds."""
-    try:
-        graph = kg.build(refresh=no_cache, progress=sys.stderr.isatty())
-    except kg.BuildError as error:
-        fail(str(error), 2)
+    graph = load_graph(refresh=no_cache)
     state = "from cache" if graph.from_cache else "built"
     click.echo(f"{state}: {len(graph.asserted())} asserted, {len(graph.inferred)} inferred triples, key {graph.key}")
-    if graph.violations:
-        fail(f"{len(graph.violations)} violations; run 'lineage check' to see them")
+    require_valid(graph)
 
 
 @main.command()
@@ -219,8 +208,7 @@ def serve(host: str, port: int, threads: int) -> None:
     from . import create_app
 
     graph = load_graph()
-    if graph.violations:
-        fail(f"{len(graph.violations)} violations; run 'lineage check' to see them; not serving", 1)
+    require_valid(graph, "; not serving")
     app = create_app({"GRAPH": graph})
     click.echo(f"serving {len(graph.dataset)} triples at http://{host}:{port}/sparql (Ctrl-C stops)", err=True)
     try:

@@ -13,7 +13,8 @@ from rdflib import XSD, BNode, Graph, Literal
 from rdflib.query import Result
 from werkzeug.datastructures import MIMEAccept
 
-from .namespaces import PREFIXES
+from .kg import quiet_dataset_deprecations
+from .namespaces import PREFIXES, bind_prefixes
 
 
 @dataclass(frozen=True)
@@ -138,9 +139,9 @@ def serialize_graph(graph: Graph, media: MediaType) -> bytes:
     terms and Turtle is TriG without graph blocks, so those serializers write it (rdflib's quad
     serializers only take datasets). JSON-LD gets an inline context (a dict): nothing is fetched.
     """
-    for prefix, ns in PREFIXES.items():
-        graph.bind(prefix, ns, override=True)
+    bind_prefixes(graph)
     if media.rdflib == "json-ld":
-        return graph.serialize(format="json-ld", context=dict(PREFIXES), encoding="utf-8")
+        with quiet_dataset_deprecations():
+            return graph.serialize(format="json-ld", context=dict(PREFIXES), encoding="utf-8")
     rdflib_format = {"nquads": "nt", "trig": "turtle"}.get(media.rdflib, media.rdflib)
     return graph.serialize(format=rdflib_format, encoding="utf-8")

@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass, field
 from rdflib import RDFS, Graph, URIRef
 from rdflib.namespace import DCTERMS, SKOS
 
-from .namespaces import LIN, SCHEMA
 from .names import label, resolve
+from .namespaces import LIN, SCHEMA
 
 MAX_CHAINS = 50
 
@@ -94,12 +94,14 @@ def _claim(graph: Graph, node: URIRef) -> Claim:
 
     kind = graph.value(node, LIN.claimedKind)
     parent = graph.value(node, LIN.claimedParent)
+    default = graph.value(node, LIN.inDefaultLineage)
+    confidence = graph.value(node, LIN.confidence)
     return Claim(
         iri=str(node),
         kind=label(graph, kind) if kind is not None else "",
         parent=str(parent or ""),
-        default=graph.value(node, LIN.inDefaultLineage) is not None and graph.value(node, LIN.inDefaultLineage).toPython() is True,
-        confidence=label(graph, graph.value(node, LIN.confidence)) if graph.value(node, LIN.confidence) else "",
+        default=default is not None and default.toPython() is True,
+        confidence=label(graph, confidence) if confidence is not None else "",
         source=str(source or ""),
         source_title=text(source, DCTERMS.title),
         publisher=label(graph, publisher) if publisher is not None else "",
@@ -156,7 +158,7 @@ def explain(graph: Graph, model: str, ancestor: str) -> Explanation:
             f"{label(graph, start)} does not descend from {label(graph, goal)} in the default lineage"
             + (" (they are the same model)" if start == goal else "")
         )
-    hops_of = [[_hop(graph, child, parent, properties) for child, parent in zip(c, c[1:])] for c in chains]
+    hops_of = [[_hop(graph, c, p, properties) for c, p in zip(chain, chain[1:], strict=False)] for chain in chains]
     on_chains = {hop.child for chain in hops_of for hop in chain}
     competing = [
         claim for node in sorted(on_chains) for claim in claims_about(graph, URIRef(node)) if not claim.default
@@ -196,8 +198,8 @@ def format_text(explanation: Explanation) -> str:
 def _claim_lines(claim: Claim, with_parent: bool = False) -> list[str]:
     who = f"{claim.publisher}, " if claim.publisher else ""
     head = f"{claim.kind} {claim.parent.rsplit('/', 1)[-1]}: " if with_parent else ""
-    lines = [f"- {head}{who}\"{claim.source_title}\" ({claim.date}), confidence {claim.confidence}"]
-    lines.append(f"  \"{claim.quote}\"" + (f" [{claim.locator}]" if claim.locator else ""))
+    lines = [f'- {head}{who}"{claim.source_title}" ({claim.date}), confidence {claim.confidence}']
+    lines.append(f'  "{claim.quote}"' + (f" [{claim.locator}]" if claim.locator else ""))
     if claim.url:
         lines.append(f"  {claim.url}")
     if claim.note:

@@ -21,12 +21,12 @@ from pathlib import Path
 import owlrl
 import pyshacl
 import rdflib
-from rdflib import OWL, RDF, BNode, Dataset, Graph, Literal, URIRef
+from rdflib import OWL, RDF, BNode, Dataset, Graph, URIRef
 from rdflib.namespace import SH
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from . import __version__
-from .namespaces import GRAPH_INFERRED, GRAPH_ONTOLOGY, data_graph_iri
+from .namespaces import GRAPH_INFERRED, GRAPH_ONTOLOGY, bind_prefixes, data_graph_iri
 from .progress import Steps
 
 ERRNS = URIRef("http://www.daml.org/2002/03/agents/agent-ont#")
@@ -76,13 +76,15 @@ class Inputs:
         """The ontology and data in the checkout, plus ``extra`` data files or folders."""
         root = root or project_root()
         data = sorted((root / "data").glob("*.ttl"))
+        seen = {path.resolve() for path in data}
         for item in extra:
             item = Path(item)
             more = sorted(item.glob("*.ttl")) if item.is_dir() else [item]
             for path in more:
                 if not path.exists():
                     raise BuildError(f"{path}: no such file")
-                if path.resolve() not in {d.resolve() for d in data}:
+                if path.resolve() not in seen:
+                    seen.add(path.resolve())
                     data.append(path)
         return cls(
             ontology=(root / "ontology" / "lineage.ttl", root / "ontology" / "alignments.ttl"),
@@ -152,7 +154,7 @@ class KnowledgeGraph:
         graph = Graph()
         for g in [self.dataset.graph(GRAPH_ONTOLOGY), *self.data_graphs]:
             graph += g
-        _bind_prefixes(graph)
+        bind_prefixes(graph)
         return graph
 
     def union(self) -> Graph:
@@ -164,13 +166,6 @@ class KnowledgeGraph:
     @property
     def inferred(self) -> Graph:
         return self.dataset.graph(GRAPH_INFERRED)
-
-
-def _bind_prefixes(graph: Graph) -> None:
-    from .namespaces import PREFIXES
-
-    for prefix, ns in PREFIXES.items():
-        graph.bind(prefix, ns, override=True, replace=True)
 
 
 def parse_turtle(path: Path, graph: Graph | None = None) -> Graph:
@@ -281,10 +276,11 @@ def _violations(report: Graph, dataset: Dataset, names: dict[URIRef, Path]) -> I
             return None
         return report.namespace_manager.normalizeUri(node) if isinstance(node, URIRef) else str(node)
 
-    _bind_prefixes(report)
+    bind_prefixes(report)
+    texts: dict[Path, str] = {}
     for result in report.subjects(RDF.type, SH.ValidationResult):
         focus = report.value(result, SH.focusNode)
-        file, line = _locate(focus, dataset, names)
+        file, line = _locate(focus, dataset, names, texts)
         yield Violation(
             focus=text(focus) or "?",
             path=text(report.value(result, SH.resultPath)),
@@ -298,16 +294,22 @@ def _violations(report: Graph, dataset: Dataset, names: dict[URIRef, Path]) -> I
         )
 
 
-def _locate(node, dataset: Dataset, names: dict[URIRef, Path]) -> tuple[Path | None, int | None]:
-    """The data file that describes ``node`` and the line where it does, where that can be found."""
+def _locate(
+    node, dataset: Dataset, names: dict[URIRef, Path], texts: dict[Path, str]
+) -> tuple[Path | None, int | None]:
+    """The data file that describes ``node`` and the line where it does, where that can be found.
+
+    ``texts`` keeps each file's text, so a file with many violations is read once."""
     for iri, path in names.items():
         if (node, None, None) not in dataset.graph(iri):
             continue
-        text = path.read_text(encoding="utf-8")
+        if path not in texts:
+            texts[path] = path.read_text(encoding="utf-8")
+        text = texts[path]
         needles = [f"<{node}>"]
         for prefix, ns in _PREFIX_LINE.findall(text):
             if isinstance(node, URIRef) and str(node).startswith(ns):
-                needles.append(f"{prefix}:{str(node)[len(ns):]}")
+                needles.append(f"{prefix}:{str(node)[len(ns) :]}")
         for number, line in enumerate(text.splitlines(), 1):
             for needle in needles:
                 if line.startswith(needle) and line[len(needle) : len(needle) + 1] in ("", " ", "\t"):
@@ -324,7 +326,9 @@ def quiet_dataset_deprecations() -> Iterator[None]:
     """rdflib's own N-Quads, TriG, JSON-LD and SPARQL code calls its deprecated Dataset and
     ConjunctiveGraph API; those warnings are rdflib's business, not the caller's."""
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="(Dataset|ConjunctiveGraph).* is deprecated", category=DeprecationWarning)
+        warnings.filterwarnings(
+            "ignore", message="(Dataset|ConjunctiveGraph).* is deprecated", category=DeprecationWarning
+        )
         yield
 
 
@@ -373,8 +377,9 @@ def build(
 ) -> KnowledgeGraph:
     """Load, validate and reason; from the cache when nothing changed.
 
-    ``refresh`` rebuilds and rewrites the cache entry. Violations do not raise: they are returned on the graph, which then has no inferences and
-    is not cached. Syntax errors and inconsistencies raise :class:`BuildError`.
+    ``refresh`` rebuilds and rewrites the cache entry. Violations do not raise: they are returned
+    on the graph, which then has no inferences and is not cached. Syntax errors and
+    inconsistencies raise :class:`BuildError`.
     """
     inputs = Inputs.bundled(root, extra)
     key = inputs.key()
@@ -401,4 +406,3 @@ def build(
             if old != cached and old.stat().st_mtime < cached.stat().st_mtime - 3600:
                 old.unlink(missing_ok=True)
     return kg
-

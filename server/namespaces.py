@@ -1,6 +1,6 @@
 """IRIs of the project: the ontology namespace, the namespaces of things, and the named graphs."""
 
-from rdflib import Namespace, URIRef
+from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import DefinedNamespace
 
 BASE = "https://w3id.org/model-lineage/"
@@ -103,3 +103,9 @@ PREFIXES = {
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
 }
+
+
+def bind_prefixes(graph: Graph) -> None:
+    """Bind the project's prefixes on ``graph`` (or dataset), replacing rdflib's defaults (``org:``)."""
+    for prefix, ns in PREFIXES.items():
+        graph.bind(prefix, ns, override=True, replace=True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -56,7 +57,7 @@ class SavedQuery:
     params: list[Param] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
 
-    @property
+    @cached_property
     def form(self) -> str:
         """SELECT, ASK, CONSTRUCT or DESCRIBE."""
         return prepareQuery(self.text, initNs=PREFIXES).algebra.name.replace("Query", "").upper()
@@ -141,7 +142,9 @@ def bind(query: SavedQuery, graph: Graph, values: dict[str, str]) -> dict[str, o
     known = {p.name for p in query.params}
     extra = sorted(set(values) - known)
     if extra:
-        raise QueryError(f"query {query.name} has no parameter {', '.join(extra)} (it takes: {', '.join(known) or 'none'})")
+        raise QueryError(
+            f"query {query.name} has no parameter {', '.join(extra)} (it takes: {', '.join(known) or 'none'})"
+        )
     bindings: dict[str, object] = {}
     for param in query.params:
         if param.name not in values or values[param.name] == "":
@@ -169,7 +172,9 @@ def _term(param: Param, value: str, graph: Graph):
         raise QueryError(f"parameter {param.name}: {value!r} is not a valid {param.type} ({error})") from None
 
 
-def run(query: SavedQuery, graph: Graph, values: dict[str, str] | None = None, *, lookup: Graph | None = None) -> Result:
+def run(
+    query: SavedQuery, graph: Graph, values: dict[str, str] | None = None, *, lookup: Graph | None = None
+) -> Result:
     """Run a saved query on ``graph`` with its parameters bound (names resolved in ``lookup``)."""
     with quiet_dataset_deprecations():
         bindings = bind(query, lookup if lookup is not None else graph, values or {})

@@ -46,9 +46,7 @@ def hermit_jar() -> Path:
     try:
         import owlready2
     except ImportError as e:  # pragma: no cover - owlready2 is a test dependency
-        raise OwlApiError(
-            "owlready2 is not installed (pip install owlready2); it ships HermiT.jar"
-        ) from e
+        raise OwlApiError("owlready2 is not installed (pip install owlready2); it ships HermiT.jar") from e
     jar = Path(owlready2.__file__).resolve().parent / "hermit" / "HermiT.jar"
     if not jar.is_file():
         raise OwlApiError(f"HermiT.jar not found at {jar}")
@@ -104,13 +102,9 @@ def compile_check() -> tuple[Path, Path]:
             check=False,
         )
         if proc.returncode != 0:
-            raise OwlApiError(
-                f"javac failed (exit {proc.returncode}):\n{proc.stdout}{proc.stderr}"
-            )
+            raise OwlApiError(f"javac failed (exit {proc.returncode}):\n{proc.stdout}{proc.stderr}")
         try:
-            os.rename(
-                tmp, out
-            )  # atomic; loses the race harmlessly if another process won
+            os.rename(tmp, out)  # atomic; loses the race harmlessly if another process won
         except OSError:
             if not (out / f"{MAIN_CLASS}.class").is_file():
                 raise
@@ -147,9 +141,7 @@ def run_owlapi(
     for s, p, o in entail:
         cmd += ["--entail", str(s), str(p), str(o)]
     cmd += [os.fspath(x) for x in sources]
-    proc = subprocess.run(
-        cmd, capture_output=True, text=True, timeout=timeout, check=False
-    )
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     if proc.returncode != 0:
         raise OwlApiError(
             f"OwlApiCheck failed (exit {proc.returncode}) for {list(map(os.fspath, sources))}:\n{proc.stderr.strip()}"

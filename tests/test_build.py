@@ -49,7 +49,9 @@ def test_a_graph_with_violations_is_not_cached(fixture_root, tmp_path, monkeypat
 def test_a_syntax_error_names_file_line_and_column(root, tmp_path, monkeypatch):
     monkeypatch.setenv("LINEAGE_CACHE_DIR", str(tmp_path / "cache"))
     bad = root / "data" / "broken.ttl"
-    bad.write_text("@prefix lin: <https://w3id.org/model-lineage/ontology#> .\n\n<urn:a> lin:p <urn:b>\n<urn:c> lin:p <urn:d> .\n")
+    bad.write_text(
+        "@prefix lin: <https://w3id.org/model-lineage/ontology#> .\n\n<urn:a> lin:p <urn:b>\n<urn:c> lin:p <urn:d> .\n"
+    )
     with pytest.raises(kg.SyntaxProblem) as caught:
         kg.build(root=root)
     assert (caught.value.path, caught.value.line) == (bad, 4)

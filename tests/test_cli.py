@@ -57,7 +57,7 @@ def test_check_exits_1_naming_the_problem_in_an_added_file(runner, tmp_path, fix
 
 def test_check_exits_2_on_a_syntax_error_with_file_line_column(runner, tmp_path):
     bad = tmp_path / "bad.ttl"
-    bad.write_text("@prefix lin: <https://w3id.org/model-lineage/ontology#> .\n<urn:a> lin:p \"open .\n")
+    bad.write_text('@prefix lin: <https://w3id.org/model-lineage/ontology#> .\n<urn:a> lin:p "open .\n')
     result = runner.invoke(main, ["check", str(bad)])
     assert result.exit_code == 2
     assert f"{bad}:2:" in result.output
@@ -119,7 +119,11 @@ def test_query_formats(runner, fmt):
     assert "code-davinci-002" in result.output
     if fmt == "json":
         rows = json.loads(result.output)["results"]["bindings"]
-        assert {r["ancestor"]["value"].rsplit("/", 1)[-1] for r in rows} == {"text-davinci-002", "code-davinci-002", "davinci"}
+        assert {r["ancestor"]["value"].rsplit("/", 1)[-1] for r in rows} == {
+            "text-davinci-002",
+            "code-davinci-002",
+            "davinci",
+        }
     if fmt == "tsv":
         assert result.output.splitlines()[0].startswith("?child\t?kind")
 

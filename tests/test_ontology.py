@@ -64,14 +64,24 @@ def blocks(text: str) -> dict[str, list[tuple[str, list[str]]]]:
             chunk = chunk.strip().split("\n", 1)[1] if "\n" in chunk.strip() else ""
         first = chunk.strip().split("\n")[0] if chunk.strip() else ""
         if current and first.startswith("lin:"):
-            predicates = [line.split()[0] for line in chunk.strip().split("\n")[1:] if line.startswith("    ") and not line.startswith("        ")]
+            predicates = [
+                line.split()[0]
+                for line in chunk.strip().split("\n")[1:]
+                if line.startswith("    ") and not line.startswith("        ")
+            ]
             sections[current].append((first.strip(), predicates))
     return sections
 
 
 def test_terms_are_grouped_alphabetically_in_sosa_order():
     sections = blocks(LINEAGE.read_text())
-    assert list(sections) == ["Annotation properties", "Classes", "Object properties", "Datatype properties", "Individuals"]
+    assert list(sections) == [
+        "Annotation properties",
+        "Classes",
+        "Object properties",
+        "Datatype properties",
+        "Individuals",
+    ]
     order = ["a", "rdfs:label", "skos:definition"]
     for section, terms in sections.items():
         names = [t for t, _ in terms]
@@ -89,8 +99,14 @@ def test_descendant_of_is_transitive_with_inverse_and_kinds(ontology):
     assert (LIN.derivedFrom, RDFS.subPropertyOf, LIN.descendantOf) in ontology
     kinds = set(ontology.subjects(RDFS.subPropertyOf, LIN.derivedFrom))
     assert kinds == {
-        LIN.fineTunedFrom, LIN.continuedPretrainingFrom, LIN.distilledFrom, LIN.quantizedFrom,
-        LIN.adapterOf, LIN.mergedFrom, LIN.improvementOf, LIN.snapshotOf,
+        LIN.fineTunedFrom,
+        LIN.continuedPretrainingFrom,
+        LIN.distilledFrom,
+        LIN.quantizedFrom,
+        LIN.adapterOf,
+        LIN.mergedFrom,
+        LIN.improvementOf,
+        LIN.snapshotOf,
     }
 
 

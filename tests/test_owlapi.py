@@ -50,9 +50,7 @@ def test_every_document_is_loaded(report):
     got = [Path(d["source"]).resolve() for d in report["documents"]]
     assert got == [p.resolve() for p in _sources()]
     for d in report["documents"]:
-        assert d["axioms"] > 0, (
-            f"{d['source']}: the OWL API found no axioms ({d['format']})"
-        )
+        assert d["axioms"] > 0, f"{d['source']}: the OWL API found no axioms ({d['format']})"
 
 
 def test_no_unparsed_triples(report):
@@ -62,9 +60,7 @@ def test_no_unparsed_triples(report):
     # annotations.  Those are not lost, so they are tolerated here.
     bad = {}
     for d in report["documents"]:
-        assert d["unparsed"] is not None, (
-            f"{d['source']}: not parsed as RDF ({d['format']})"
-        )
+        assert d["unparsed"] is not None, f"{d['source']}: not parsed as RDF ({d['format']})"
         lost = sorted(set(d["unparsedTriples"]) - set(d["unparsedButTranslated"]))
         if lost:
             bad[d["source"]] = {"count": len(lost), "first": lost[:40]}
@@ -73,12 +69,8 @@ def test_no_unparsed_triples(report):
 
 def test_no_malformed_constructs(report):
     # OWL API 3 maps malformed class expressions to http://org.semanticweb.owlapi/error#ErrorN
-    bad = {
-        d["source"]: d["errorAxioms"] for d in report["documents"] if d["errorAxioms"]
-    }
-    assert not bad, "axioms with OWL API error placeholders (malformed RDF):\n" + _dump(
-        bad
-    )
+    bad = {d["source"]: d["errorAxioms"] for d in report["documents"] if d["errorAxioms"]}
+    assert not bad, "axioms with OWL API error placeholders (malformed RDF):\n" + _dump(bad)
 
 
 def test_in_owl2_dl_profile(report):
@@ -107,9 +99,7 @@ def test_only_owl2_datatypes(report):
     # this, so OwlApiCheck checks it itself (logical axioms only; uses in
     # annotations are listed in report["datatypeNotes"]).
     assert report["datatypeViolations"] == [], _dump(report["datatypeViolations"])
-    assert report["reasonerWarnings"] == [], "HermiT warnings:\n" + _dump(
-        sorted(set(report["reasonerWarnings"]))
-    )
+    assert report["reasonerWarnings"] == [], "HermiT warnings:\n" + _dump(sorted(set(report["reasonerWarnings"])))
 
 
 def test_hermit_consistent(report):
@@ -120,9 +110,7 @@ def test_hermit_consistent(report):
 def test_transitive_lineage_entailed(report):
     (e,) = report["entailments"]
     assert (e["s"], e["p"], e["o"]) == CHATGPT_FROM_DAVINCI
-    assert e["entailed"] is True, (
-        f"HermiT does not entail chatgpt descendantOf davinci: {_dump(e)}"
-    )
+    assert e["entailed"] is True, f"HermiT does not entail chatgpt descendantOf davinci: {_dump(e)}"
 
 
 # --- the harness can fail ----------------------------------------------------
@@ -164,20 +152,13 @@ m:acme a lin:Model, lin:Organization .
 
     r1 = run_owlapi([str(not_dl)])
     assert len(r1["dlViolations"]) >= 1, _dump(r1)
-    assert any(
-        v["type"] == "UseOfNonSimplePropertyInFunctionalPropertyAxiom"
-        for v in r1["dlViolationDetails"]
-    )
-    assert any("XMLSchema#date" in v for v in r1["datatypeViolations"]), _dump(
-        r1["datatypeViolations"]
-    )
+    assert any(v["type"] == "UseOfNonSimplePropertyInFunctionalPropertyAxiom" for v in r1["dlViolationDetails"])
+    assert any("XMLSchema#date" in v for v in r1["datatypeViolations"]), _dump(r1["datatypeViolations"])
 
     r2 = run_owlapi(
         [str(inconsistent), str(untyped)],
         entail=[(MODEL + "b", LIN + "descendantOf", MODEL + "a")],
     )
     assert r2["consistent"] is False, _dump(r2)
-    assert (
-        r2["entailments"][0]["entailed"] is None
-    )  # everything follows from an inconsistency
+    assert r2["entailments"][0]["entailed"] is None  # everything follows from an inconsistency
     assert r2["documents"][1]["unparsed"] >= 1, _dump(r2["documents"])
