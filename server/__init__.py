@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 __version__ = "0.1.0"
 
 DEFAULTS: dict[str, Any] = {
+    "BASE_IRI": "https://w3id.org/model-lineage/",  # IRIs under it are served at their path here
     "ROOT": None,  # the checkout holding ontology/, data/ and queries/ (None: kg.project_root())
     "USE_CACHE": True,  # take the built graph from the on-disk cache when the inputs are unchanged
     "GRAPH": None,  # a prebuilt kg.KnowledgeGraph to serve (tests); None: build at start-up
@@ -29,7 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     The graph is built (or read from the cache) here, before the first request; a graph with SHACL
     violations is refused. Query workers are forked last, so they share the built graph.
     """
-    from . import kg, queries, sparql  # here, not at the top: they import __version__ from this module
+    from . import html, kg, queries, sparql  # here, not at the top: they import __version__ from this module
 
     app = Flask(__name__)
     app.config.from_mapping(DEFAULTS)
@@ -57,6 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_error_handler(HTTPException, handle_http_error)
     app.after_request(add_headers)
+    html.init_app(app)
     sparql.init_app(app, graph, saved)
     return app
 

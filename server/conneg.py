@@ -72,6 +72,14 @@ BOOLEAN = Table("boolean", (SPARQL_JSON, SPARQL_XML, PLAIN_JSON_RESULTS))
 GRAPH = Table("graph", (TURTLE, RDF_XML, JSON_LD, N_TRIPLES, N_QUADS, TRIG))
 """CONSTRUCT and DESCRIBE results, and RDF documents such as the service description."""
 JSON_ONLY = Table("json", (MediaType("application/json", ("json",), "json"),))
+HTML = MediaType("text/html", ("html",), "html")
+"""A page for people; offered last in a table, so a client that accepts anything gets data."""
+
+
+def with_html(table: Table) -> Table:
+    """``table`` with an HTML page offered after its data types."""
+    return Table(table.kind, (*table.types, HTML))
+
 
 TABLES = {"SELECT": RESULTS, "ASK": BOOLEAN, "CONSTRUCT": GRAPH, "DESCRIBE": GRAPH}
 QUAD_FORMATS = {N_QUADS.name, TRIG.name}
