@@ -69,9 +69,14 @@ def handle_http_error(error: HTTPException) -> Response:
     message = error.description or ""
     details = getattr(error, "details", {}) or {}
     response: Response
-    if request.accept_mimetypes.best_match(["text/plain", "application/json"]) == "application/json":
+    preferred = request.accept_mimetypes.best_match(["text/plain", "application/json", "text/html"])
+    if preferred == "application/json":
         response = jsonify(status=code, error=error.name, message=message, **details)
         response.status_code = code
+    elif preferred == "text/html":  # a browser: the same message on a page with the site's links
+        from .html import render
+
+        response = render("error.html", status=code, code=code, name=error.name, message=message)
     else:
         response = Response(f"{code} {error.name}: {message}\n", status=code, content_type="text/plain; charset=utf-8")
     for name, value in error.get_headers():

@@ -37,7 +37,7 @@ def curie(iri: Any) -> str:
     text = str(iri)
     for prefix, ns in sorted(PREFIXES.items(), key=lambda item: -len(item[1])):
         if text.startswith(ns) and len(text) > len(ns):
-            return f"{prefix}:{text[len(ns):]}"
+            return f"{prefix}:{text[len(ns) :]}"
     return text
 
 

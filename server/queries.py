@@ -46,6 +46,7 @@ class Param:
     name: str
     type: str = "string"
     description: str = ""
+    example: str = ""  # a value to try it with, as a person would type it (``chatgpt``)
 
 
 @dataclass
@@ -98,7 +99,12 @@ def load_query(path: Path) -> SavedQuery:
             entry = {"name": entry, "type": _RESOURCE_KINDS.get(entry, "string")}
         if not isinstance(entry, dict) or "name" not in entry:
             raise QueryError(f"{path}: each parameter needs a name")
-        param = Param(str(entry["name"]), str(entry.get("type", "string")), str(entry.get("description", "")))
+        param = Param(
+            str(entry["name"]),
+            str(entry.get("type", "string")),
+            str(entry.get("description", "")),
+            str(entry.get("example", "")),
+        )
         if param.type not in TYPES:
             raise QueryError(f"{path}: parameter {param.name} has unknown type {param.type!r}")
         params.append(param)
@@ -151,6 +157,17 @@ def bind(query: SavedQuery, graph: Graph, values: dict[str, str]) -> dict[str, o
             raise QueryError(f"query {query.name} needs parameter {param.name} ({param.type})")
         bindings[param.name] = _term(param, values[param.name], graph)
     return bindings
+
+
+def with_values(query: SavedQuery, bindings: dict[str, object]) -> str:
+    """The query's text with ``bindings`` in a trailing ``VALUES`` clause: a standalone query to show or edit.
+
+    Only for display (the query page's examples); the API binds values with ``initBindings``."""
+    names = [p.name for p in query.params if p.name in bindings]
+    if not names:
+        return query.text
+    terms = " ".join(bindings[n].n3() for n in names)  # type: ignore[attr-defined]
+    return f"{query.text.rstrip()}\nVALUES ({' '.join('?' + n for n in names)}) {{ ({terms}) }}\n"
 
 
 def _term(param: Param, value: str, graph: Graph):

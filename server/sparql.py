@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import codecs
 import itertools
+import threading
 import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, current_app, g, jsonify, request, url_for
 from pyparsing import ParseBaseException
 from rdflib import RDF, XSD, BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID, ModificationException
@@ -36,10 +37,10 @@ from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from werkzeug.exceptions import HTTPException, default_exceptions
 from werkzeug.wrappers import Response
 
-from . import conneg, sandbox
+from . import conneg, html, sandbox
 from .kg import KnowledgeGraph
 from .namespaces import PREFIXES
-from .queries import QueryError, SavedQuery, bind
+from .queries import QueryError, SavedQuery, bind, with_values
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
@@ -327,25 +328,59 @@ def _execute(engine: Engine, job: Job) -> Reply:
 
 
 class Lineage:
-    """Shared state of the app (``app.extensions["lineage"]``): the graph, the engine, the workers."""
+    """One served state of the app: the graph, the engine, the query workers, the VoID counts.
+
+    ``app.extensions["lineage"]`` holds the current state. What a state serves never changes: a hot
+    reload (:mod:`server.watch`) builds a whole new state and puts it in place with one assignment,
+    then retires the old one. A request takes one state for its whole life through :func:`lineage`,
+    which counts it here, so a retired state is closed only when no request uses it any more.
+    """
 
     def __init__(self, graph: KnowledgeGraph, saved: dict[str, SavedQuery], workers: int):
         self.graph = graph
         names = [
-            g.identifier
-            for g in graph.dataset.graphs()
-            if isinstance(g.identifier, URIRef) and g.identifier != DATASET_DEFAULT_GRAPH_ID
+            named.identifier
+            for named in graph.dataset.graphs()
+            if isinstance(named.identifier, URIRef) and named.identifier != DATASET_DEFAULT_GRAPH_ID
         ]
         self.engine = Engine(graph.dataset, tuple(sorted(names, key=str)), saved)
         self.counts = {iri: len(graph.dataset.graph(iri)) for iri in self.engine.graphs}
         self.triples = len(graph.dataset)
+        self._lock = threading.Lock()
+        self._users = 0  # requests (app contexts) using this state
+        self._retired = False
         # Fork last: the workers inherit everything above.
         self.pool: sandbox.Pool | sandbox.Inline = (
             sandbox.Pool(execute, self.engine, workers) if workers > 0 else sandbox.Inline(execute, self.engine)
         )
         self._finalizer = weakref.finalize(self, self.pool.close)
 
+    def enter(self) -> bool:
+        """Count one more request using this state; False if it was retired (the caller then leaves)."""
+        with self._lock:
+            self._users += 1
+            return not self._retired
+
+    def leave(self) -> None:
+        with self._lock:
+            self._users -= 1
+
+    def retire(self) -> None:
+        """This state has been replaced: requests that start from now on take the new one."""
+        with self._lock:
+            self._retired = True
+
+    @property
+    def users(self) -> int:
+        with self._lock:
+            return self._users
+
+    @property
+    def closed(self) -> bool:
+        return not self._finalizer.alive
+
     def close(self) -> None:
+        """Stop the query workers. Idempotent."""
         self._finalizer()
 
 
@@ -354,11 +389,30 @@ def init_app(app: Flask, graph: KnowledgeGraph, saved: dict[str, SavedQuery]) ->
     state = Lineage(graph, saved, int(app.config["QUERY_WORKERS"]))
     app.extensions["lineage"] = state
     app.register_blueprint(bp)
+
+    @app.teardown_appcontext
+    def leave_state(_error: BaseException | None) -> None:
+        taken = g.pop("lineage_state", None)
+        if taken is not None:
+            taken.leave()
+
     return state
 
 
 def lineage() -> Lineage:
-    return current_app.extensions["lineage"]
+    """The served state for this request, taken at the first call and kept until the request ends.
+
+    So every part of one request sees the same graph, even when a hot reload swaps it meanwhile.
+    """
+    state: Lineage | None = g.get("lineage_state")
+    if state is None:
+        while True:
+            state = current_app.extensions["lineage"]
+            if state.enter() or state is current_app.extensions["lineage"]:
+                break
+            state.leave()  # retired just now: the new state is in place already
+        g.lineage_state = state
+    return state
 
 
 def http_error(status: int, message: str, **details: Any) -> HTTPException:
@@ -462,6 +516,8 @@ def _answer(job: Job) -> Response:
 @bp.route("/sparql", methods=["GET", "POST"])
 def endpoint() -> Response:
     text, params = _read_query()
+    if wants_page(params):
+        return query_page(text or "", autorun=text is not None)
     if text is None:
         return service_description()
     job = Job(
@@ -517,15 +573,75 @@ def service_description() -> Response:
     return Response(body, content_type=conneg.content_type(media))
 
 
+# -- the query page --------------------------------------------------------------------------------
+
+DATA_TYPES = list(dict.fromkeys(t.name for table in (conneg.RESULTS, conneg.GRAPH) for t in table.types))
+
+
+def wants_page(params: MultiDict) -> bool:
+    """True when a person's browser asks: ``format=html``, or HTML preferred to every data type."""
+    fmt = params.get("format")
+    if fmt:
+        return conneg.HTML.name == fmt.strip().lower() or fmt.strip().lower() in conneg.HTML.aliases
+    return bool(request.accept_mimetypes) and (
+        request.accept_mimetypes.best_match([*DATA_TYPES, conneg.HTML.name]) == conneg.HTML.name
+    )
+
+
+def examples() -> list[dict[str, str]]:
+    """The saved queries as examples for the query page: each with its example values in ``VALUES``."""
+    state = lineage()
+    found = []
+    for query in state.engine.saved.values():
+        values = {p.name: p.example for p in query.params if p.example}
+        try:
+            text = with_values(query, bind(query, state.engine.view(), values))
+        except QueryError:  # an example names nothing in this graph: show the query unbound
+            text = query.text
+        found.append({"name": query.name, "summary": query.summary, "form": query.form, "text": text})
+    return found
+
+
+DEFAULT_QUERY = """# Which models is ChatGPT descended from? (lin:descendantOf is transitive: the reasoner closed it.)
+SELECT ?ancestor ?label WHERE {
+  model:chatgpt lin:descendantOf ?ancestor .
+  OPTIONAL { ?ancestor rdfs:label ?label }
+}
+ORDER BY ?label
+"""
+
+
+def query_page(text: str, *, autorun: bool, status: int = 200) -> Response:
+    return html.render(
+        "query.html",
+        status=status,
+        query=text or DEFAULT_QUERY,
+        autorun=autorun,
+        examples=examples(),
+        prefixes=PREFIXES,
+        endpoint=url_for("sparql.endpoint"),
+        timeout=current_app.config["QUERY_TIMEOUT"],
+        limit=current_app.config["RESULT_LIMIT"],
+    )
+
+
 # -- saved queries ----------------------------------------------------------------------------------
 
 
 @bp.get("/queries")
 def list_queries() -> Response:
-    if conneg.negotiate(request.accept_mimetypes, conneg.JSON_ONLY, request.args.get("format") or None) is None:
-        raise http_error(406, f"the list of saved queries is JSON; offered: {conneg.JSON_ONLY.offered()}")
+    table = conneg.with_html(conneg.JSON_ONLY)
+    media = conneg.negotiate(request.accept_mimetypes, table, request.args.get("format") or None)
+    if media is None:
+        raise http_error(406, f"the list of saved queries is JSON or HTML; offered: {table.offered()}")
     saved = lineage().engine.saved
-    return jsonify([{**query.to_dict(), "url": f"{request.root_url}queries/{name}"} for name, query in saved.items()])
+    listed = [{**query.to_dict(), "url": f"{request.root_url}queries/{name}"} for name, query in saved.items()]
+    if media is conneg.HTML:
+        for entry in listed:
+            examples = {p["name"]: p["example"] for p in entry["params"] if p["example"]}
+            entry["example_url"] = url_for("sparql.run_saved", name=entry["name"], **examples)
+        return html.render("queries.html", queries=listed)
+    return jsonify(listed)
 
 
 @bp.get("/queries/<name>")
@@ -537,6 +653,14 @@ def run_saved(name: str) -> Response:
     values = {
         key: _one(params.getlist(key), f"value for parameter {key}") for key in params if key not in RESERVED_PARAMS
     }
+    if wants_page(params):  # a browser: the query page, with these values (or the examples) in VALUES
+        query = saved[name]
+        values = values or {p.name: p.example for p in query.params if p.example}
+        try:
+            text = with_values(query, bind(query, lineage().engine.view(), values))
+        except QueryError as error:
+            raise http_error(400, str(error)) from None
+        return query_page(text, autorun=True)
     job = Job(
         media=_negotiate_all(params),
         timeout=_timeout(params),

@@ -6,6 +6,7 @@ Queries run in the app's worker processes, exactly as in production.
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import warnings
@@ -153,7 +154,8 @@ CASES = [
     # (how, query, accept, params) -> (status, media type)
     ("get", SELECT, None, {}, 200, "application/sparql-results+json"),
     ("get", SELECT, "*/*", {}, 200, "application/sparql-results+json"),
-    ("get", SELECT, BROWSER, {}, 200, "application/sparql-results+json"),
+    ("get", SELECT, BROWSER, {}, 200, "text/html"),  # a browser: the query page, the query in its editor
+    ("get", SELECT, BROWSER, {"format": "json"}, 200, "application/sparql-results+json"),
     ("get", SELECT, "application/sparql-results+xml", {}, 200, "application/sparql-results+xml"),
     ("get", SELECT, "text/csv", {}, 200, "text/csv"),
     ("get", SELECT, "text/tab-separated-values", {}, 200, "text/tab-separated-values"),
@@ -177,7 +179,8 @@ CASES = [
     ("get", ASK, "text/tab-separated-values", {}, 406, "text/plain"),
     ("get", ASK, "text/csv, */*;q=0.1", {}, 200, "application/sparql-results+json"),
     ("get", CONSTRUCT, None, {}, 200, "text/turtle"),
-    ("get", CONSTRUCT, BROWSER, {}, 200, "text/turtle"),
+    ("get", CONSTRUCT, BROWSER, {}, 200, "text/html"),
+    ("get", CONSTRUCT, BROWSER, {"format": "ttl"}, 200, "text/turtle"),
     *[("get", CONSTRUCT, media, {}, 200, media) for media in RDF_PARSERS],
     ("form", CONSTRUCT, "application/n-quads", {}, 200, "application/n-quads"),
     ("direct", CONSTRUCT, "application/trig", {}, 200, "application/trig"),
@@ -200,6 +203,9 @@ def test_protocol(client, how, query, accept, params, status, media):
     assert "Accept" in response.vary
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     if status != 200:
+        return
+    if media == "text/html":
+        assert html.escape(query, quote=False) in response.get_data(as_text=True)
         return
     answer = parsed(response)
     form = query.split()[0]
