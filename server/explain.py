@@ -76,7 +76,7 @@ def parents(graph: Graph, model: URIRef, properties: set[URIRef]) -> dict[URIRef
     return found
 
 
-def _most_specific(graph: Graph, props: list[URIRef]) -> URIRef:
+def most_specific(graph: Graph, props: list[URIRef]) -> URIRef:
     """Of the properties linking a hop, the one no other is a sub-property of."""
     for prop in props:
         if not any(other != prop and prop in graph.transitive_objects(other, RDFS.subPropertyOf) for other in props):
@@ -167,7 +167,7 @@ def explain(graph: Graph, model: str, ancestor: str) -> Explanation:
 
 
 def _hop(graph: Graph, child: URIRef, parent: URIRef, properties: set[URIRef]) -> Hop:
-    kind = _most_specific(graph, parents(graph, child, properties)[parent])
+    kind = most_specific(graph, parents(graph, child, properties)[parent])
     claims = [c for c in claims_about(graph, child) if c.parent == str(parent) and c.default]
     methods = sorted({m for c in claims for m in c.methods})
     return Hop(str(child), label(graph, child), str(parent), label(graph, parent), label(graph, kind), methods, claims)
