@@ -6,7 +6,7 @@ import difflib
 import re
 
 from rdflib import RDF, RDFS, Graph, URIRef
-from rdflib.namespace import Namespace
+from rdflib.namespace import DCTERMS, Namespace
 
 from .namespaces import LIN, METHOD, MODEL, ORG, SERIES, SOURCE
 
@@ -67,8 +67,10 @@ def slug(iri: URIRef) -> str:
 
 
 def label(graph: Graph, node) -> str:
-    """A node's label, or its slug, or the node itself as text."""
+    """A node's label (or a source's title), or its slug, or the node itself as text."""
     value = graph.value(node, RDFS.label)
+    if value is None:
+        value = graph.value(node, DCTERMS.title)
     if value is not None:
         return str(value)
     return slug(node) if isinstance(node, URIRef) else str(node)

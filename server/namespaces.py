@@ -97,9 +97,11 @@ PREFIXES = {
     "method": str(METHOD),
     "schema": str(SCHEMA),
     "prov": "http://www.w3.org/ns/prov#",
+    "fair4ml": "https://w3id.org/fair4ml#",
     "dcterms": "http://purl.org/dc/terms/",
     "skos": "http://www.w3.org/2004/02/skos/core#",
     "owl": "http://www.w3.org/2002/07/owl#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
 }
