@@ -7,6 +7,7 @@ Accept headers are parsed by werkzeug (``request.accept_mimetypes``), never by h
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rdflib import XSD, BNode, Graph, Literal
@@ -15,6 +16,7 @@ from werkzeug.datastructures import MIMEAccept
 
 from .kg import quiet_dataset_deprecations
 from .namespaces import PREFIXES, bind_prefixes
+from .rdfxml import ordered
 
 
 @dataclass(frozen=True)
@@ -58,9 +60,9 @@ TSV = MediaType("text/tab-separated-values", ("tsv",), "tsv")
 # application/xml: browsers ask for it with q=0.9 and would get XML results instead of JSON.)
 PLAIN_JSON_RESULTS = MediaType("application/json", (), "json")
 
-TURTLE = MediaType("text/turtle", ("turtle", "ttl"), "turtle")
-RDF_XML = MediaType("application/rdf+xml", ("rdfxml", "rdf", "xml", "owl"), "pretty-xml")
-JSON_LD = MediaType("application/ld+json", ("jsonld", "json"), "json-ld")
+TURTLE = MediaType("text/turtle", ("turtle", "ttl", "n3"), "turtle")  # a Turtle document is an N3 document
+RDF_XML = MediaType("application/rdf+xml", ("rdfxml", "rdf", "xml", "owl", "rdf+xml"), "xml")
+JSON_LD = MediaType("application/ld+json", ("jsonld", "json", "json-ld"), "json-ld")
 N_TRIPLES = MediaType("application/n-triples", ("nt", "ntriples"), "nt")
 N_QUADS = MediaType("application/n-quads", ("nq", "nquads"), "nquads")
 TRIG = MediaType("application/trig", ("trig",), "trig")
@@ -85,13 +87,16 @@ TABLES = {"SELECT": RESULTS, "ASK": BOOLEAN, "CONSTRUCT": GRAPH, "DESCRIBE": GRA
 QUAD_FORMATS = {N_QUADS.name, TRIG.name}
 
 
-def negotiate(accept: MIMEAccept, table: Table, fmt: str | None = None) -> MediaType | None:
+def negotiate(accept: MIMEAccept, table: Table, fmt: str | Sequence[str] | None = None) -> MediaType | None:
     """The media type to answer in, or None when nothing offered is acceptable (406).
 
-    ``fmt`` (the ``format`` parameter) wins over ``Accept``; no ``Accept`` means the default.
+    ``fmt`` (the ``format`` parameter's values) wins over ``Accept``: the first value that names a type
+    of the table. Clients repeat the parameter and list types with commas (SPARQLWrapper sends
+    ``format=rdf+xml&format=application/rdf+xml``), so every value counts. No ``Accept``: the default.
     """
-    if fmt:
-        return table.by_format(fmt)
+    values = [v for raw in ([fmt] if isinstance(fmt, str) else fmt or ()) for v in raw.split(",") if v.strip()]
+    if values:
+        return next((media for media in map(table.by_format, values) if media), None)
     if not accept:
         return table.default
     best = accept.best_match(table.names)
@@ -151,5 +156,8 @@ def serialize_graph(graph: Graph, media: MediaType) -> bytes:
     if media.rdflib == "json-ld":
         with quiet_dataset_deprecations():
             return graph.serialize(format="json-ld", context=dict(PREFIXES), encoding="utf-8")
+    if media.rdflib == "xml":  # in an order the OWL API reads without losing a triple
+        graph = ordered(graph)
+        bind_prefixes(graph)
     rdflib_format = {"nquads": "nt", "trig": "turtle"}.get(media.rdflib, media.rdflib)
     return graph.serialize(format=rdflib_format, encoding="utf-8")

@@ -118,6 +118,7 @@ def run_owlapi(
     sources: Sequence[str | os.PathLike],
     entail: Iterable[tuple[str, str, str]] = (),
     timeout: float = 600,
+    axioms: bool = False,
 ) -> dict:
     """Load ``sources`` (file paths or http(s) URLs) with the OWL API and return its JSON report.
 
@@ -126,7 +127,13 @@ def run_owlapi(
     ``imports``), ``dlViolations`` (OWL 2 DL profile, as strings) and
     ``dlViolationDetails``, ``consistent`` (HermiT; ``None`` if HermiT failed,
     see ``reasonerError``) and ``entailments`` (one per ``entail`` triple, with
-    ``entailed`` True/False, or None when inconsistent).
+    ``entailed`` True/False, or None when inconsistent). With ``axioms``, each
+    document also has ``axiomList``: its axioms as sorted strings.
+
+    An http(s) URL is fetched by the OWL API itself, as Protégé's "Open from URL"
+    does (OWL API 3.4.3 sends ``Accept: application/rdf+xml, application/xml;
+    q=0.5, text/xml; q=0.3, */*; q=0.2``), so a live server's content
+    negotiation is part of what is checked.
     """
     if not sources:
         raise ValueError("run_owlapi needs at least one source")
@@ -138,6 +145,8 @@ def run_owlapi(
         f"{classes}{os.pathsep}{jar}",
         MAIN_CLASS,
     ]
+    if axioms:
+        cmd.append("--axioms")
     for s, p, o in entail:
         cmd += ["--entail", str(s), str(p), str(o)]
     cmd += [os.fspath(x) for x in sources]

@@ -4,7 +4,7 @@
  *
  * Build / run (tests/owlapi.py does this for you):
  *   javac -cp HermiT.jar -d BUILD OwlApiCheck.java
- *   java  -cp BUILD:HermiT.jar OwlApiCheck [--entail S P O]... SOURCE...
+ *   java  -cp BUILD:HermiT.jar OwlApiCheck [--axioms] [--entail S P O]... SOURCE...
  *
  * HermiT.jar is the one shipped by the PyPI package owlready2
  * (owlready2/hermit/HermiT.jar); it bundles OWL API 3.4.3 and HermiT 1.3.8.
@@ -63,6 +63,10 @@
  *     --entail S P O whether ObjectPropertyAssertion(P S O) is entailed
  *     (reasoner.isEntailed).  "entailed" is null when the ontology is
  *     inconsistent (everything is entailed then) or the reasoner failed.
+ *
+ * With --axioms, each document also lists its axioms ("axiomList", sorted, in
+ * the OWL API's functional-syntax-like toString), so that two documents can be
+ * compared axiom by axiom (e.g. the same graph served as RDF/XML and Turtle).
  *
  * Output: ONE JSON object on stdout.  Everything else (OWL API / HermiT log
  * output, System.out writes of libraries) goes to stderr.
@@ -130,6 +134,9 @@ public class OwlApiCheck {
     /** Namespace of the placeholder entities OWL API 3 creates for malformed RDF. */
     static final String ERROR_NS = "http://org.semanticweb.owlapi/error#";
 
+    /** --axioms: list every document's axioms in the report. */
+    static boolean listAxioms = false;
+
     /** Where blocked imports are "fetched" from: a file that never exists. */
     static final String BLOCKED_PREFIX = "file:/nonexistent/owlapi-check-offline-import/";
 
@@ -181,6 +188,8 @@ public class OwlApiCheck {
                 if (i + 3 >= args.length) usage("--entail needs SUBJECT_IRI PROPERTY_IRI OBJECT_IRI");
                 entail.add(new String[] { args[i + 1], args[i + 2], args[i + 3] });
                 i += 3;
+            } else if (a.equals("--axioms")) {
+                listAxioms = true;
             } else if (a.equals("-h") || a.equals("--help")) {
                 usage(null);
             } else if (a.startsWith("--")) {
@@ -343,7 +352,7 @@ public class OwlApiCheck {
 
     static void usage(String err) {
         if (err != null) System.err.println("OwlApiCheck: " + err);
-        System.err.println("usage: java -cp BUILD:HermiT.jar OwlApiCheck [--entail SUBJECT_IRI PROPERTY_IRI OBJECT_IRI]... SOURCE...");
+        System.err.println("usage: java -cp BUILD:HermiT.jar OwlApiCheck [--axioms] [--entail SUBJECT_IRI PROPERTY_IRI OBJECT_IRI]... SOURCE...");
         System.exit(err == null ? 0 : 2);
     }
 
@@ -541,6 +550,12 @@ public class OwlApiCheck {
         }
         m.put("imports", imps);
         m.put("note", d.note);
+        if (listAxioms) {
+            List<String> all = new ArrayList<String>();
+            for (OWLAxiom ax : d.ontology.getAxioms()) all.add(oneLine(ax.toString()));
+            java.util.Collections.sort(all);
+            m.put("axiomList", all);
+        }
         return m;
     }
 
