@@ -277,6 +277,28 @@ def test_cartesian_select_star_is_capped_or_stopped(live_server, app):
     assert status == 503 or headers.get("X-Lineage-Truncated") == "true"
 
 
+def test_busy_server_answers_503_with_retry_after(built):
+    """Every worker taken for longer than a request may wait: 503 at once, with Retry-After, unlike a timeout."""
+    from server import create_app
+
+    app = create_app({"TESTING": True, "GRAPH": built, "QUERY_WORKERS": 1, "QUERY_TIMEOUT": 10})
+    try:
+        runaway = threading.Thread(
+            target=lambda: app.test_client().get("/sparql", query_string={"query": REGEX_BOMB, "timeout": "1.5"})
+        )
+        runaway.start()
+        time.sleep(0.3)
+        response = app.test_client().get("/sparql", query_string={"query": SIMPLE, "timeout": "0.3"})
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "1"
+        assert "busy" in response.get_data(as_text=True)
+        runaway.join()
+        timed_out = app.test_client().get("/sparql", query_string={"query": REGEX_BOMB, "timeout": "0.5"})
+        assert timed_out.status_code == 503 and "Retry-After" not in timed_out.headers
+    finally:
+        app.extensions["lineage"].close()
+
+
 def test_configured_limit_caps_the_requested_one(client, app, monkeypatch):
     monkeypatch.setitem(app.config, "QUERY_TIMEOUT", 1.0)
     started = time.monotonic()

@@ -549,3 +549,29 @@ def test_saved_query_errors(client, path, params, status, needle):
     response = client.get(path, query_string=params)
     assert response.status_code == status
     assert needle in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("modifiers", ["LIMIT 3", "ORDER BY ?s LIMIT 3", "OFFSET 2 LIMIT 3"])
+def test_construct_where_with_solution_modifiers(client, modifiers):
+    """The short form CONSTRUCT WHERE takes its template from its pattern, whatever modifiers follow."""
+    query = f"CONSTRUCT WHERE {{ ?s lin:descendantOf model:davinci }} {modifiers}"
+    response = client.get("/sparql", query_string={"query": query, "format": "nt"})
+    assert response.status_code == 200, response.data
+    found = parsed(response)
+    answer = triples(found)
+    assert len(answer) == 3
+    assert all(p == LIN.descendantOf and o == MODEL.davinci for _s, p, o in answer)
+
+
+
+def test_service_description_links_the_void_description(client):
+    """The default dataset of the service description is the dataset VoID describes, and says where."""
+    from rdflib.namespace import VOID
+
+    described = parsed(client.get("/sparql", headers={"Accept": "text/turtle"}))
+    SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+    (dataset,) = set(described.objects(None, SD.defaultDataset))
+    (void_url,) = set(described.objects(dataset, RDFS.seeAlso))
+    void = client.get(str(void_url).replace("http://localhost", ""), headers={"Accept": "text/turtle"})
+    assert void.status_code == 200
+    assert (dataset, RDF.type, VOID.Dataset) in parsed(void)
