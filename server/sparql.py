@@ -23,7 +23,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, g, jsonify, request, url_for
 from pyparsing import ParseBaseException
-from rdflib import RDF, XSD, BNode, Dataset, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, RDFS, XSD, BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID, ModificationException
 from rdflib.namespace import VOID
 from rdflib.paths import Path
@@ -194,7 +194,7 @@ def execute(engine: Engine, job: Job) -> Reply:
 def parse(text: str) -> Query:
     """The algebra of a query; :class:`Refusal` (400) for syntax errors and for updates."""
     try:
-        return translateQuery(parseQuery(text), initNs=PREFIXES)
+        return _with_construct_where_template(translateQuery(parseQuery(text), initNs=PREFIXES))
     except ParseBaseException as error:
         if _is_update(text):
             raise Refusal(400, "SPARQL Update is not accepted: this endpoint is read-only") from None
@@ -209,6 +209,19 @@ def parse(text: str) -> Query:
         raise
     except Exception as error:  # rdflib reports unknown prefixes and the like as Exception
         raise Refusal(400, f"malformed query: {error}") from None
+
+
+def _with_construct_where_template(query: Query) -> Query:
+    """``CONSTRUCT WHERE { … }``: its template is its pattern. rdflib finds the pattern only right under
+    the projection and fails when a modifier (``LIMIT``, ``ORDER BY``, ``DISTINCT``) sits between."""
+    algebra = query.algebra
+    if algebra.name == "ConstructQuery" and not algebra.get("template"):
+        node = algebra.get("p")
+        while isinstance(node, CompValue) and node.name != "BGP":
+            node = node.get("p")
+        if isinstance(node, CompValue):
+            algebra["template"] = node.triples
+    return query
 
 
 def _is_update(text: str) -> bool:
@@ -423,7 +436,7 @@ def http_error(status: int, message: str, **details: Any) -> HTTPException:
 
 
 def _negotiate_all(params: MultiDict) -> dict[str, str | None]:
-    fmt = params.get("format") or None
+    fmt = params.getlist("format")
     chosen = {}
     for form, table in conneg.TABLES.items():
         media = conneg.negotiate(request.accept_mimetypes, table, fmt)
@@ -500,8 +513,10 @@ def _answer(job: Job) -> Response:
         reply: Reply = lineage().pool.run(job, job.timeout)
     except sandbox.Timeout as error:
         raise http_error(503, f"{error}; simplify or narrow the query", timeout=job.timeout) from None
-    except sandbox.Busy as error:
-        raise http_error(503, f"{error}: the server is busy, try again later", timeout=job.timeout) from None
+    except sandbox.Busy as error:  # every worker is taken: worth another try soon, unlike a timeout
+        busy = http_error(503, f"{error}: the server is busy, try again later", timeout=job.timeout)
+        busy.retry_after = 1  # type: ignore[attr-defined]  # werkzeug's ServiceUnavailable sends Retry-After
+        raise busy from None
     except sandbox.SandboxError as error:
         raise http_error(500, f"the query could not be run: {error}") from None
     if reply.status != 200:
@@ -531,6 +546,11 @@ def endpoint() -> Response:
     return _answer(job)
 
 
+def dataset_iri(base: str) -> URIRef:
+    """The IRI of the dataset in the VoID description and in the SPARQL service description."""
+    return URIRef(base + ".well-known/void#dataset")
+
+
 def describe_service(endpoint_iri: str, state: Lineage) -> Graph:
     """The SPARQL 1.1 Service Description of the endpoint, with VoID triple counts."""
     graph = Graph()
@@ -545,8 +565,10 @@ def describe_service(endpoint_iri: str, state: Lineage) -> Graph:
     for media in RESULT_FORMATS.values():
         graph.add((service, SD.resultFormat, media))
     # No sd:inputFormat: nothing is ever loaded (no LOAD, no FROM <url>), so no input format is supported.
-    dataset, default = BNode(), BNode()
+    base = current_app.config["BASE_IRI"]
+    dataset, default = dataset_iri(base), BNode()  # the dataset /.well-known/void describes
     graph.add((service, SD.defaultDataset, dataset))
+    graph.add((dataset, RDFS.seeAlso, URIRef(request.host_url + ".well-known/void")))
     graph.add((dataset, RDF.type, SD.Dataset))
     graph.add((dataset, RDF.type, VOID.Dataset))
     graph.add((dataset, VOID.sparqlEndpoint, service))
@@ -566,7 +588,7 @@ def describe_service(endpoint_iri: str, state: Lineage) -> Graph:
 
 
 def service_description() -> Response:
-    media = conneg.negotiate(request.accept_mimetypes, conneg.GRAPH, request.args.get("format") or None)
+    media = conneg.negotiate(request.accept_mimetypes, conneg.GRAPH, request.args.getlist("format"))
     if media is None:
         raise http_error(406, f"the service description is RDF; offered: {conneg.GRAPH.offered()}")
     body = conneg.serialize_graph(describe_service(request.base_url, lineage()), media)
