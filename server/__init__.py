@@ -21,6 +21,8 @@ DEFAULTS: dict[str, Any] = {
     "RESULT_LIMIT": 10_000,  # rows (SELECT) or triples (CONSTRUCT, DESCRIBE) returned at most
     "MAX_QUERY_LENGTH": 64 * 1024,  # characters of query text
     "MAX_CONTENT_LENGTH": 256 * 1024,  # bytes of request body (Flask's own setting)
+    "WATCH": False,  # rebuild when ontology/ or data/ changes; serve the new graph if valid (server.watch)
+    "WATCH_INTERVAL": 1.0,  # seconds between two looks at the files when watching
 }
 
 
@@ -30,7 +32,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     The graph is built (or read from the cache) here, before the first request; a graph with SHACL
     violations is refused. Query workers are forked last, so they share the built graph.
     """
-    from . import html, kg, queries, sparql  # here, not at the top: they import __version__ from this module
+    # Imported here, not at the top: these modules import __version__ from this one.
+    from . import html, kg, ontology, queries, resource, sparql
 
     app = Flask(__name__)
     app.config.from_mapping(DEFAULTS)
@@ -60,6 +63,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.after_request(add_headers)
     html.init_app(app)
     sparql.init_app(app, graph, saved)
+    ontology.init_app(app)
+    resource.init_app(app)
+    if app.config["WATCH"]:  # last: the watcher may swap the graph from now on
+        from . import watch
+
+        watch.init_app(app)
     return app
 
 
