@@ -159,15 +159,25 @@ def bind(query: SavedQuery, graph: Graph, values: dict[str, str]) -> dict[str, o
     return bindings
 
 
-def with_values(query: SavedQuery, bindings: dict[str, object]) -> str:
-    """The query's text with ``bindings`` in a trailing ``VALUES`` clause: a standalone query to show or edit.
+_OPENING = re.compile(r"\b(?:WHERE|ASK)\s*\{", re.IGNORECASE)
 
-    Only for display (the query page's examples); the API binds values with ``initBindings``."""
+
+def with_values(query: SavedQuery, bindings: dict[str, object]) -> str:
+    """The query's text with ``bindings`` in a ``VALUES`` block opening its pattern: a standalone query
+    to show, edit or send to another engine, with the answer that ``initBindings`` gives.
+
+    (A trailing ``VALUES`` clause would not do: it joins the *results*, where a parameter that is
+    not projected is unbound, so it would filter nothing.)"""
     names = [p.name for p in query.params if p.name in bindings]
     if not names:
         return query.text
     terms = " ".join(bindings[n].n3() for n in names)  # type: ignore[attr-defined]
-    return f"{query.text.rstrip()}\nVALUES ({' '.join('?' + n for n in names)}) {{ ({terms}) }}\n"
+    block = f"\n  VALUES ({' '.join('?' + n for n in names)}) {{ ({terms}) }}"
+    code = "\n".join(" " * len(line) if line.lstrip().startswith("#") else line for line in query.text.split("\n"))
+    found = _OPENING.search(code)  # comment lines blanked, so offsets match the text
+    if found is None:
+        raise QueryError(f"query {query.name}: no WHERE {{ or ASK {{ to put the values in")
+    return query.text[: found.end()] + block + query.text[found.end() :]
 
 
 def _term(param: Param, value: str, graph: Graph):

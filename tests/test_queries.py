@@ -19,6 +19,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
 from server import kg, queries
+from server.kg import quiet_dataset_deprecations
 from server.namespaces import GRAPH_INFERRED, LIN, MODEL, PREFIXES, data_graph_iri
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -388,3 +389,23 @@ def test_sparql_in_a_string_parameter_is_bound_as_a_literal(echo, fixture_kg, va
     assert row["text"] == Literal(value)
     assert row["text"].datatype is None and row["text"].language is None
     assert len(fixture_kg.dataset) == before
+
+
+@pytest.mark.parametrize("name", sorted(queries.load_all()))
+def test_values_text_answers_as_bound_parameters(name, built):
+    """The query page's text (the example values in a VALUES block) answers as the API's bound parameters."""
+    query = queries.load_all()[name]
+    values = {p.name: p.example for p in query.params}
+    assert all(values.values()), f"{name}: every parameter needs an example"
+    bound = queries.bind(query, built.union(), values)
+    text = queries.with_values(query, bound)
+    assert (text == query.text) == (not query.params)
+    with quiet_dataset_deprecations():
+        expected = built.dataset.query(query.text, initNs=PREFIXES, initBindings=bound)
+        found = built.dataset.query(text, initNs=PREFIXES)
+        if query.form == "ASK":
+            assert found.askAnswer == expected.askAnswer
+        else:
+            rows = sorted(tuple(row) for row in expected)
+            assert sorted(tuple(row) for row in found) == rows
+            assert rows, f"{name}: the example values should give an answer"
