@@ -331,17 +331,20 @@ def test_from_and_from_named_select_graphs_of_the_dataset(client, built):
     assert {row[0] for row in parsed(send(client, "get", query))} == {OPENAI}
 
 
-def test_a_prepared_query_keeps_its_from_clause(app, built):
-    """Saved queries are parsed once per worker: choosing the dataset must not consume FROM."""
+def test_a_parsed_query_is_kept_and_keeps_its_from_clause(app, client, built):
+    """Workers keep the algebra of recent texts: choosing the dataset must not consume FROM."""
     from server.sparql import Job, choose_dataset, parse
 
     engine = app.extensions["lineage"].engine
-    query = parse(f"SELECT * FROM <{META}> WHERE {{ ?s ?p ?o }}")
+    text = f"SELECT * FROM <{META}> WHERE {{ ?s ?p ?o }}"
+    query = parse(text)
+    assert parse(text) is query
     for _ in range(2):
-        view, stripped = choose_dataset(engine, query, Job(media={}, timeout=1, limit=1))
-        assert stripped.algebra["datasetClause"] is None
-        assert len(view) == len(built.dataset.graph(META))
+        assert choose_dataset(engine, query, Job(media={}, timeout=1, limit=1)) == ([META], [])
     assert [d["default"] for d in query.algebra["datasetClause"]] == [META]
+    counted = f"SELECT (COUNT(*) AS ?n) FROM <{META}> WHERE {{ ?s ?p ?o }}"
+    for _ in range(2):  # the second answer comes from the kept algebra
+        assert count(send(client, "get", counted)) == len(built.dataset.graph(META))
 
 
 def test_protocol_dataset_overrides_from(client, built):
