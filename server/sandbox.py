@@ -5,8 +5,9 @@ A thread cannot stop a query that holds the interpreter (a cartesian product, a 
 
 * When the pool starts, it forks one **template** process. The template holds whatever the server
   held at that moment (the built graph), shares it copy-on-write, runs no threads and does nothing
-  but fork **workers** on request. Forking happens only there: the server, which does run threads,
-  is never forked after it started serving (forking a threaded process can deadlock the child).
+  but fork **workers** on request. Workers are forked only there. The server forks a template again
+  only when a hot reload (:mod:`server.watch`) starts a new pool; that fork cleans what it inherited
+  from the server's threads (sockets, output locks) before doing anything else.
 * Each worker talks to the server over its own socket pair; the server passes its end to the
   template with ``SCM_RIGHTS`` (``socket.send_fds``) and gets the worker's pid back.
 * :meth:`Pool.run` takes an idle worker, sends the job, and waits at most the time limit. A worker
@@ -21,6 +22,7 @@ Jobs and replies cross the socket pickled; both ends are this program, never a c
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -209,6 +211,8 @@ class Pool:
             if self._closed:
                 return
             self._closed = True
+            with contextlib.suppress(OSError):  # end of file for the template even if a later fork holds a copy
+                self._control.shutdown(socket.SHUT_RDWR)
             self._control.close()  # the template sees end of file and exits
         for worker in list(self._all.values()):
             self._kill(worker)
