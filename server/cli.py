@@ -18,7 +18,7 @@ from .queries import QueryError, find, run
 
 EXPORT_FORMATS = {
     "turtle": ("turtle", False),
-    "xml": ("pretty-xml", False),
+    "xml": ("xml", False),
     "jsonld": ("json-ld", False),
     "nt": ("nt", False),
     "nquads": ("nquads", True),
