@@ -92,6 +92,109 @@ def explain_command(model: str, ancestor: str, fmt: str) -> None:
     click.echo(json.dumps(result.to_dict(), indent=2) if fmt == "json" else format_text(result))
 
 
+@main.command("licenses")
+@click.argument("model")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option(
+    "--data",
+    "extra",
+    multiple=True,
+    metavar="FILE",
+    type=click.Path(exists=True, path_type=Path),
+    help="Also load this Turtle file or folder, such as an import (repeatable).",
+)
+def licenses_command(model: str, fmt: str, extra: tuple[Path, ...]) -> None:
+    """List the licences of MODEL and of every model it descends from, and which model carries each.
+
+    Runs the saved query 'licenses'. Names are slugs, IRIs, model ids or labels, as for explain; an
+    unknown name exits 1 with close names.
+    """
+    from .names import label, resolve
+
+    graph = load_graph(tuple(extra))
+    require_valid(graph)
+    union = graph.union()
+    try:
+        iri = resolve(union, model)
+        result = run(find("licenses"), graph.dataset, {"model": str(iri)}, lookup=union)
+    except (UnknownName, QueryError) as error:
+        fail(str(error))
+    rows = [
+        {
+            "license": str(row["license"]),
+            "label": str(row["licenseLabel"] or _term_text(row["license"])),
+            "spdxId": str(row["spdxId"]) if row["spdxId"] is not None else None,
+            "holder": str(row["holder"]),
+            "holderLabel": str(row["holderLabel"] or _term_text(row["holder"])),
+            "own": bool(row["own"].toPython()),
+            "sources": str(row["sources"]).split(", ") if row["sources"] else [],
+        }
+        for row in result
+    ]
+    if fmt == "json":
+        click.echo(json.dumps({"model": str(iri), "label": label(union, iri), "licenses": rows}, indent=2))
+        return
+    name = f"{label(union, iri)} ({_term_text(iri)})"
+    if not rows:
+        click.echo(f"No licence is recorded for {name} or for any model it descends from.")
+        return
+    click.echo(f"Licences binding {name}, its own and those of the models it descends from:")
+    cells = [("licence", "carried by", "source")] + [
+        (
+            f"{r['label']} [{r['spdxId'] or _term_text(URIRef(r['license']))}]",
+            r["holderLabel"] + (" (itself)" if r["own"] else " (ancestor)"),
+            "; ".join(r["sources"]),
+        )
+        for r in rows
+    ]
+    widths = [min(60, max(len(c[i]) for c in cells)) for i in range(3)]
+    lines = ["  ".join(c[:60].ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    click.echo("\n".join(lines))
+
+
+@main.group("import")
+def import_group() -> None:
+    """Import lineage from other sources as a Turtle data file (check it with 'lineage check FILE')."""
+
+
+@import_group.command("hf")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE, not stdout.")
+@click.option("--name", help="The import's name: its graph is …/graph/import/hf-NAME (default: from PATH).")
+@click.option("--strict", is_flag=True, help="Exit 1 when a card was skipped (the rest is still written).")
+def import_hf_command(path: Path, output: Path | None, name: str | None, strict: bool) -> None:
+    """Import Hugging Face model cards: base models, kind of derivation, licence, task, library, dates.
+
+    PATH is a folder of model repositories (PATH/<owner>/<name>/README.md, YAML front matter) or a
+    .json/.jsonl file of records as the Hub API returns them. Writes one Turtle document (atomically
+    with -o) whose every edge cites its card. A bad card is reported on stderr (file:line: reason)
+    and skipped. Exit 0 when at least one card was imported, 1 when none was (or, with --strict,
+    when any was skipped), 2 when PATH cannot be read.
+    """
+    from . import hf
+
+    if name is not None and hf.slug(name) != name:
+        fail(f"--name {name!r}: use lower-case letters, digits and hyphens", 2)
+    try:
+        result = hf.import_cards(path, name=name, progress=sys.stderr.isatty())
+    except (hf.ImportError_, kg.BuildError) as error:
+        fail(str(error), 2)
+    for problem in result.problems:
+        click.echo(f"lineage: {problem}", err=True)
+    if not result.models:
+        fail(f"nothing to write: {result.summary()}")
+    data = result.turtle.encode("utf-8")
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        kg.write_atomically(output, data)
+    click.echo(result.summary() + (f"; wrote {output}" if output else ""), err=True)
+    if strict and result.skipped:
+        sys.exit(1)
+
+
 def _parse_params(params: tuple[str, ...]) -> dict[str, str]:
     values = {}
     for item in params:

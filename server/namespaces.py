@@ -19,9 +19,12 @@ class LIN(DefinedNamespace):
     ConfidenceLevel: URIRef
     DateClaim: URIRef
     DerivedModel: URIRef
+    License: URIRef
+    LicenseClaim: URIRef
     LineageClaim: URIRef
     MethodClaim: URIRef
     Model: URIRef
+    ModelCard: URIRef
     ModelSeries: URIRef
     Organization: URIRef
     Person: URIRef
@@ -31,6 +34,7 @@ class LIN(DefinedNamespace):
     # Object properties
     adapterOf: URIRef
     ancestorOf: URIRef
+    claimedLicense: URIRef
     claimedParent: URIRef
     confidence: URIRef
     continuedPretrainingFrom: URIRef
@@ -44,6 +48,7 @@ class LIN(DefinedNamespace):
     hasClaim: URIRef
     hasMember: URIRef
     improvementOf: URIRef
+    license: URIRef
     memberOf: URIRef
     mergedFrom: URIRef
     method: URIRef
@@ -56,10 +61,13 @@ class LIN(DefinedNamespace):
     claimDate: URIRef
     claimedDate: URIRef
     inDefaultLineage: URIRef
+    library: URIRef
     modelId: URIRef
     parameterCount: URIRef
+    pipelineTag: URIRef
     quote: URIRef
     releaseDate: URIRef
+    spdxId: URIRef
     # Annotation properties
     claimedKind: URIRef
     locator: URIRef
@@ -76,6 +84,7 @@ SERIES = Namespace(BASE + "series/")
 SOURCE = Namespace(BASE + "source/")
 CLAIM = Namespace(BASE + "claim/")
 METHOD = Namespace(BASE + "method/")
+LICENSE = Namespace(BASE + "license/")
 SCHEMA = Namespace("https://schema.org/")
 
 GRAPH_ONTOLOGY = URIRef(BASE + "graph/ontology")
@@ -95,6 +104,7 @@ PREFIXES = {
     "source": str(SOURCE),
     "claim": str(CLAIM),
     "method": str(METHOD),
+    "license": str(LICENSE),
     "schema": str(SCHEMA),
     "prov": "http://www.w3.org/ns/prov#",
     "fair4ml": "https://w3id.org/fair4ml#",

@@ -30,7 +30,7 @@ from .sparql import http_error, lineage
 
 bp = Blueprint("pages", __name__)
 
-KINDS = ("model", "org", "series", "source", "claim", "method", "dataset")
+KINDS = ("model", "org", "series", "source", "claim", "method", "license", "dataset")
 """The first path segment of the IRIs of things (``/model/…``): each such IRI has a page."""
 
 SUFFIXES = {

@@ -46,7 +46,9 @@ def test_fixture_fails_exactly_its_rule(fixture: Path, fixture_root):
     assert {v.rule for v in graph.violations} == {f"linsh:{fixture.stem}"}
     for violation in graph.violations:
         assert violation.file == str(fixture)
-        assert violation.focus.startswith(("model:", "claim:", "source:", "org:", "series:", "method:", "<"))
+        assert violation.focus.startswith(
+            ("model:", "claim:", "source:", "org:", "series:", "method:", "license:", "<")
+        )
         assert violation.message
 
 
