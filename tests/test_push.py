@@ -1,0 +1,435 @@
+"""``lineage push`` (server/push.py) against a real ``oxigraph serve`` on loopback.
+
+Every push is checked on the server itself, with plain urllib: the named graphs it holds (no
+staging graph left behind) and each graph fetched by Graph Store ``GET`` and compared with
+``rdflib.compare.isomorphic``. Failures half-way are made by a small proxy in front of the real
+server that spoils the Nth request of a method (answers 500, or forwards half of a body).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from rdflib import Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+
+from server import kg, push
+from server.cli import main
+
+STALE = (URIRef("urn:test:old-push"), URIRef("urn:test:says"), Literal("left from the previous push"))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Oxigraph:
+    """A running ``oxigraph serve``, reached with urllib only (not with the code under test)."""
+
+    base: str
+
+    @property
+    def store(self) -> str:
+        return self.base + "/store"
+
+    @property
+    def update(self) -> str:
+        return self.base + "/update"
+
+    def _open(self, request: urllib.request.Request | str) -> bytes:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.read()
+
+    def graph_names(self) -> set[str]:
+        query = urllib.parse.urlencode({"query": "SELECT ?g WHERE { GRAPH ?g {} }"}).encode()
+        request = urllib.request.Request(
+            self.base + "/query", data=query, headers={"Accept": "application/sparql-results+json"}
+        )
+        rows = json.loads(self._open(request))["results"]["bindings"]
+        return {row["g"]["value"] for row in rows}
+
+    def graph(self, name: str) -> Graph:
+        url = self.store + "?" + urllib.parse.urlencode({"graph": name})
+        data = self._open(urllib.request.Request(url, headers={"Accept": "application/n-triples"}))
+        return Graph().parse(data=data, format="nt")
+
+    def put(self, name: str, graph: Graph) -> None:
+        url = self.store + "?" + urllib.parse.urlencode({"graph": name})
+        body = graph.serialize(format="nt", encoding="utf-8")
+        self._open(urllib.request.Request(url, data=body, method="PUT", headers={"Content-Type": push.N_TRIPLES}))
+
+    def clear(self) -> None:
+        self._open(urllib.request.Request(self.store, method="DELETE"))
+
+    def holds(self, graphs: Mapping[str, Graph]) -> None:
+        """Assert the server holds exactly these named graphs, each with exactly these triples."""
+        assert self.graph_names() == set(graphs)
+        for name, expected in graphs.items():
+            found = self.graph(name)
+            assert len(found) == len(expected), name
+            assert isomorphic(found, expected), name
+
+
+@pytest.fixture(scope="module")
+def oxigraph_server(tmp_path_factory) -> Iterator[Oxigraph]:
+    """``oxigraph serve`` (PyPI ``oxigraph``) on a free loopback port over a temporary folder."""
+    command = shutil.which("oxigraph")
+    if command is None:
+        pytest.fail("the oxigraph command is missing: pip install -e '.[test]' installs it")
+    folder = tmp_path_factory.mktemp("oxigraph")
+    port = free_port()
+    with (folder / "server.log").open("wb") as log:
+        process = subprocess.Popen(
+            [command, "serve", "--location", str(folder / "db"), "--bind", f"127.0.0.1:{port}"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("oxigraph serve did not start:\n" + (folder / "server.log").read_text())
+                time.sleep(0.05)
+        yield Oxigraph(f"http://127.0.0.1:{port}")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def oxigraph(oxigraph_server: Oxigraph) -> Oxigraph:
+    """The server, emptied."""
+    oxigraph_server.clear()
+    return oxigraph_server
+
+
+@pytest.fixture
+def runner(built) -> CliRunner:
+    """A CLI runner that starts warm: the session's build is written where ``lineage`` looks for it
+    (``kg.build`` would build it a second time to fill the cache)."""
+    cached = kg.cache_dir() / f"{built.key}.nq"
+    if not cached.exists():
+        kg.write_atomically(cached, kg.serialize_dataset(built.dataset, "nquads"))
+    return CliRunner()
+
+
+@pytest.fixture
+def ours(built) -> dict[str, Graph]:
+    """The graphs a push of the bundled build sends, by their name on the server."""
+    return push.named_graphs(built)
+
+
+@pytest.fixture
+def previous(oxigraph: Oxigraph, ours: dict[str, Graph]) -> dict[str, Graph]:
+    """What an earlier push left on the server: every graph with a stale triple more and, for
+    the ontology, a triple less. Loaded by plain PUTs."""
+    graphs = {}
+    for name, graph in ours.items():
+        old = Graph()
+        old += graph
+        old.add(STALE)
+        graphs[name] = old
+    ontology = graphs[push.GRAPH_BASE + "ontology"]
+    ontology.remove(next(iter(ontology)))
+    for name, graph in graphs.items():
+        oxigraph.put(name, graph)
+    return graphs
+
+
+def no_traceback(result) -> None:
+    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+
+
+# -- a proxy that spoils one request ---------------------------------------------------------------
+
+
+@dataclass
+class FaultyProxy:
+    """Forwards to the real server, but spoils the ``nth`` request with ``method``: answers 500, or
+    with ``truncate`` forwards only the first half of its body's lines."""
+
+    upstream: str
+    method: str = ""
+    nth: int = 0
+    truncate: bool = False
+    seen: Counter = field(default_factory=Counter)
+    authorizations: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)  # "METHOD path?query"
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                owner.handle(self)
+
+            do_PUT = do_POST = do_DELETE = do_GET
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def handle(self, request: BaseHTTPRequestHandler) -> None:
+        body = request.rfile.read(int(request.headers.get("Content-Length") or 0))
+        with self._lock:
+            self.seen[request.command] += 1
+            spoil = request.command == self.method and self.seen[request.command] == self.nth
+            self.authorizations.append(request.headers.get("Authorization", ""))
+            self.requests.append(f"{request.command} {urllib.parse.unquote(request.path)}")
+        if spoil and not self.truncate:
+            self.answer(request, 500, b"injected failure: the disk is on fire", "text/plain; charset=utf-8")
+            return
+        if spoil:
+            lines = body.splitlines(keepends=True)
+            body = b"".join(lines[: len(lines) // 2])
+        upstream = urllib.parse.urlsplit(self.upstream)
+        connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=10)
+        try:
+            headers = {k: v for k, v in request.headers.items() if k.lower() in ("accept", "content-type")}
+            connection.request(request.command, request.path, body=body or None, headers=headers)
+            response = connection.getresponse()
+            self.answer(request, response.status, response.read(), response.getheader("Content-Type"))
+        finally:
+            connection.close()
+
+    @staticmethod
+    def answer(request: BaseHTTPRequestHandler, status: int, body: bytes, media_type: str | None) -> None:
+        request.send_response(status)
+        if media_type:
+            request.send_header("Content-Type", media_type)
+        request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        request.wfile.write(body)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture
+def proxy(oxigraph: Oxigraph) -> Iterator[FaultyProxy]:
+    made: list[FaultyProxy] = []
+
+    def make(**fault) -> FaultyProxy:
+        made.append(FaultyProxy(oxigraph.base, **fault))
+        return made[-1]
+
+    yield make
+    for each in made:
+        each.close()
+
+
+# -- pushes that succeed ---------------------------------------------------------------------------
+
+
+def test_push_sends_every_named_graph_with_exactly_our_triples(runner, oxigraph, ours):
+    result = runner.invoke(main, ["push", oxigraph.store, "--update", oxigraph.update])
+    assert result.exit_code == 0, result.output
+    oxigraph.holds(ours)
+    assert f"pushed {len(ours)} graphs ({sum(map(len, ours.values())):,} triples)" in result.stdout
+    assert "all graphs replaced at once" in result.stdout
+
+
+@pytest.mark.parametrize("swap", ["update", "put"])
+def test_a_second_push_replaces_every_graph(runner, oxigraph, previous, ours, swap):
+    """Stale triples are gone, removed ones are back, nothing is doubled, no staging graph is left."""
+    args = ["push", oxigraph.store] + (["--update", oxigraph.update] if swap == "update" else [])
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    oxigraph.holds(ours)
+    assert ("all graphs replaced at once" if swap == "update" else "graph by graph") in result.stdout
+
+
+@pytest.mark.parametrize("swap", ["update", "put"])
+def test_pushing_a_smaller_graph_removes_what_it_lacks(runner, oxigraph, ours, swap):
+    assert runner.invoke(main, ["push", oxigraph.store]).exit_code == 0
+    smaller = {name: graph for name, graph in ours.items() if not name.endswith("/inferred")}
+    openai = push.GRAPH_BASE + "data/openai"
+    smaller[openai] = Graph()
+    smaller[openai] += list(ours[openai])[: len(ours[openai]) // 2]
+    smaller[push.GRAPH_BASE + "inferred"] = Graph()  # an empty graph drops its target
+    with push.spooled(smaller) as uploads:
+        push.push(uploads, oxigraph.store, update_url=oxigraph.update if swap == "update" else None, timeout=10)
+    del smaller[push.GRAPH_BASE + "inferred"]
+    oxigraph.holds(smaller)
+
+
+def test_graph_prefix_and_no_inferred_name_the_graphs(runner, oxigraph, ours):
+    prefix = "https://example.org/lineage/v2/"
+    result = runner.invoke(main, ["push", oxigraph.store, "--graph-prefix", prefix, "--no-inferred"])
+    assert result.exit_code == 0, result.output
+    expected = {
+        prefix + name.removeprefix(push.GRAPH_BASE): graph for name, graph in ours.items() if "inferred" not in name
+    }
+    assert prefix + "data/openai" in expected
+    oxigraph.holds(expected)
+
+
+def test_credentials_in_the_url_go_as_basic_auth_and_are_never_shown(runner, oxigraph, proxy, ours):
+    relay = proxy()
+    url = relay.base.replace("http://", "http://ann:s3cret@") + "/store"
+    result = runner.invoke(
+        main, ["push", url, "--update", relay.base.replace("http://", "http://ann:s3cret@") + "/update"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "s3cret" not in result.output
+    assert set(relay.authorizations) == {"Basic YW5uOnMzY3JldA=="}  # base64 of ann:s3cret
+    oxigraph.holds(ours)
+
+
+def test_bulk_stages_with_oxigraphs_bulk_loader(runner, oxigraph, proxy, ours):
+    relay = proxy()
+    result = runner.invoke(main, ["push", relay.base + "/store", "--update", relay.base + "/update", "--bulk"])
+    assert result.exit_code == 0, result.output
+    puts = [line for line in relay.requests if line.startswith("PUT ")]
+    assert len(puts) == len(ours)
+    assert all("graph=urn:lineage:staging:" in line and line.endswith("&no_transaction=") for line in puts)
+    oxigraph.holds(ours)
+
+
+def test_dry_run_lists_graphs_and_counts_and_sends_nothing(runner, ours):
+    dead = f"http://127.0.0.1:{free_port()}/store"
+    result = runner.invoke(main, ["push", dead, "--dry-run"])
+    assert result.exit_code == 0, result.output
+    for name, graph in ours.items():
+        assert any(line.split() == [name, f"{len(graph):,}"] for line in result.stdout.splitlines()), name
+    assert "graph by graph" in result.stdout
+
+
+# -- pushes that fail ------------------------------------------------------------------------------
+
+
+def test_server_down_exits_1_naming_the_url(runner):
+    dead = f"http://127.0.0.1:{free_port()}/store"
+    result = runner.invoke(main, ["push", dead])
+    assert result.exit_code == 1
+    no_traceback(result)
+    assert f"push to {dead} failed" in result.output
+    assert "connection refused" in result.output
+    assert "could not remove" not in result.output  # nothing reached the server, nothing to clean
+
+
+@pytest.mark.parametrize(
+    "swap, method, nth, where",
+    [
+        ("update", "PUT", 1, "staging"),  # the first graph
+        ("update", "PUT", 5, "staging"),  # half-way through staging
+        ("update", "GET", 3, "checking staged"),  # reading a count back
+        ("update", "POST", 1, "swapping"),  # the one update request
+        ("put", "PUT", 4, "staging"),
+        ("put", "GET", -2, "one by one with PUT: saving the current"),  # saving the old targets (-n: after the counts)
+        ("put", "PUT", -3, "one by one with PUT: replacing <"),  # the third target PUT: the first two are put back
+    ],
+)
+def test_a_failure_half_way_leaves_the_graphs_as_they_were(
+    runner, oxigraph, previous, proxy, ours, swap, method, nth, where
+):
+    relay = proxy(method=method, nth=nth if nth > 0 else len(ours) - nth)
+    args = ["push", relay.base + "/store"] + (["--update", relay.base + "/update"] if swap == "update" else [])
+    result = runner.invoke(main, args)
+    assert result.exit_code == 1, result.output
+    no_traceback(result)
+    assert f"push to {relay.base}/store failed while " in result.output and where in result.output
+    assert "answered HTTP 500 Internal Server Error: injected failure: the disk is on fire" in result.output
+    assert "staging graph" in result.output and "could not remove" not in result.output
+    if where.endswith("replacing <"):
+        assert "put back the previous content of the 3 graphs touched" in result.output
+        assert "hold their previous content again" in result.output
+    else:
+        assert "were not changed" in result.output
+    oxigraph.holds(previous)
+
+
+def test_a_staged_graph_short_of_triples_is_caught(runner, oxigraph, previous, proxy, ours):
+    relay = proxy(method="PUT", nth=2, truncate=True)
+    result = runner.invoke(main, ["push", relay.base + "/store", "--update", relay.base + "/update"])
+    assert result.exit_code == 1, result.output
+    no_traceback(result)
+    second = list(ours)[1]
+    sent = len(ours[second])
+    assert f"checking staged <{second}>" in result.output
+    assert f"the server holds {sent // 2:,} triples in it, {sent:,} were sent" in result.output
+    oxigraph.holds(previous)
+
+
+@pytest.mark.parametrize(
+    "store, update, message",
+    [
+        ("/query", None, "PUT /query is not supported by this server"),
+        ("/store", "/store", "No supported content Content-Type given: application/sparql-update"),
+    ],
+)
+def test_a_4xx_shows_the_servers_message(runner, oxigraph, previous, store, update, message):
+    """Real answers of Oxigraph to a wrong Graph Store URL (404) and a wrong update URL (415)."""
+    args = ["push", oxigraph.base + store] + (["--update", oxigraph.base + update] if update else [])
+    result = runner.invoke(main, args)
+    assert result.exit_code == 1
+    no_traceback(result)
+    status = "404 Not Found" if update is None else "415 Unsupported Media Type"
+    assert f"answered HTTP {status}: {message}" in result.output
+    oxigraph.holds(previous)
+
+
+def test_a_server_that_never_answers_times_out(runner):
+    with socket.socket() as silent:  # accepts connections (the kernel does) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/store"
+        started = time.monotonic()
+        result = runner.invoke(main, ["push", url, "--timeout", "0.3"])
+    assert result.exit_code == 1
+    no_traceback(result)
+    assert "no answer within 0.3 s" in result.output
+    assert "could not remove 1 staging graph" in result.output
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["ftp://example.org/store"], "is not an http:// or https:// URL"),
+        (["http://127.0.0.1:1/store", "--graph-prefix", "no scheme"], "is not an absolute IRI"),
+        (["http://127.0.0.1:1/store", "--update", "example.org/update"], "is not an http:// or https:// URL"),
+    ],
+)
+def test_a_bad_url_or_prefix_exits_2_before_building(runner, args, message):
+    result = runner.invoke(main, ["push", *args])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_swap_update_moves_every_graph_in_one_request(tmp_path: Path):
+    uploads = [push.Upload("urn:t:a", tmp_path / "a.nt", 3), push.Upload("urn:t:empty", tmp_path / "b.nt", 0)]
+    text = push.swap_update([(uploads[0], "urn:s:0"), (uploads[1], "urn:s:1")])
+    assert text == "MOVE GRAPH <urn:s:0> TO GRAPH <urn:t:a> ;\nDROP SILENT GRAPH <urn:t:empty>\n"
