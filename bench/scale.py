@@ -1,0 +1,442 @@
+"""Scale benchmark: the big-graph build path against its peers, on Hugging Face–shaped forests.
+
+For each size (``--sizes``, default 1k,10k,100k,1M models) it generates a forest with
+``bench/generate.py`` (kept in ``--work`` for the next run) and measures, each in a process of its
+own (so that peak memory is that process's alone, and a peer that runs out of time or memory is
+stopped without stopping the benchmark):
+
+- **ours**: ``server.store.build`` — read, validate, reason, store; seconds per stage, CPU
+  seconds, peak resident memory; then a **restart** (a new process: import, ``store.open``, first
+  answer) and the **queries** on the built store;
+- **pyoxigraph**, the floor: Oxigraph's bulk loader alone on the same files, no reasoning, no
+  validation; the same questions answered with property paths over the asserted edges;
+- **rdflib** parse, then **pyshacl** (the core build's validation) and, in another process, **owlrl**
+  (the core build's reasoning); **reasonable** (OWL 2 RL in Rust) on the same files — each within
+  ``--budget`` seconds and ``--memory`` GB, else reported as not finished.
+
+Every engine reads the same inputs: the ontology, the curated ``data/*.ttl`` and the generated
+import. The questions: ancestors of the deepest model, ASK descendantOf (that model, its root), a
+model's description, the first 100 descendants of the largest root, all of them, and the ten roots
+with most descendants; the answers of ours and of the floor are checked to be the same.
+
+Prints the machine, one block of figures per size, and a Markdown table with the ratios for the
+README. ``python bench/scale.py --help`` for the options. Benchmarks are scripts, not timed tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+LIN = "https://w3id.org/model-lineage/ontology#"
+KINDS = (
+    "descendantOf derivedFrom fineTunedFrom continuedPretrainingFrom distilledFrom quantizedFrom adapterOf "
+    "mergedFrom improvementOf snapshotOf"
+).split()
+EDGE = "(" + "|".join(f"<{LIN}{k}>" for k in KINDS) + ")"
+
+
+def parse_size(text: str) -> int:
+    text = text.strip().lower()
+    scale = {"k": 1_000, "m": 1_000_000}.get(text[-1:], 1)
+    return int(float(text[:-1] if scale > 1 else text) * scale)
+
+
+def label(n: int) -> str:
+    return f"{n // 1_000_000}M" if n % 1_000_000 == 0 else f"{n // 1000}k" if n % 1000 == 0 else str(n)
+
+
+# -- the machine -----------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = "?"
+    with _suppress():
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    memory = "?"
+    with _suppress():
+        kib = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
+        memory = f"{kib / 1024 / 1024:.0f} GB"
+    import numpy
+    import owlrl
+    import pyoxigraph
+    import pyshacl
+    import rdflib
+
+    versions = f"rdflib {rdflib.__version__}, owlrl {owlrl.__version__}, pyshacl {pyshacl.__version__}, "
+    versions += f"pyoxigraph {pyoxigraph.__version__}, numpy {numpy.__version__}"
+    with _suppress():
+        import importlib.metadata
+
+        versions += f", reasonable {importlib.metadata.version('reasonable')}"
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory} RAM, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}; {versions}"
+    )
+
+
+class _suppress:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return True
+
+
+def load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+# -- children: each measurement in a process of its own --------------------------------------------
+
+
+def emit(**fields) -> None:
+    """One JSON line for the parent (several as a child goes, so a stopped child still reports)."""
+    print(json.dumps(fields), flush=True)
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def inputs(data: Path):
+    from server import kg
+
+    return kg.Inputs.bundled(ROOT, [data])
+
+
+def child_ours(data: Path, folder: Path, overlap: bool) -> None:
+    from server import store
+
+    started, cpu = time.perf_counter(), cpu_seconds()
+    report = store.build(folder, [data], root=ROOT, overlap=overlap)
+    emit(
+        stored=report.stored,
+        seconds=report.seconds,
+        wall=time.perf_counter() - started,
+        cpu=cpu_seconds() - cpu,
+        peak_mb=peak_mb(),
+        asserted=report.asserted,
+        inferred=report.inferred,
+        violations=len(report.violations),
+    )
+
+
+def child_restart(folder: Path, model: str, root: str) -> None:
+    started = time.perf_counter()
+    from server import store
+
+    imported = time.perf_counter()
+    opened = store.open(folder)
+    opened_at = time.perf_counter()
+    first = bool(opened.query(f"ASK {{ <{model}> <{LIN}descendantOf> <{root}> }}"))
+    answered = time.perf_counter()
+    emit(
+        imports=imported - started,
+        open=opened_at - imported,
+        first_answer=answered - opened_at,
+        restart=answered - imported,
+        answer=first,
+    )
+    emit(queries=run_queries(opened.store, model, root, materialised=True))
+
+
+def child_floor(data: Path, folder: Path, model: str, root: str) -> None:
+    import pyoxigraph as ox
+
+    from server.facts import rdf_format
+    from server.namespaces import GRAPH_ONTOLOGY
+    from server.store import graph_names
+
+    shutil.rmtree(folder, ignore_errors=True)
+    started, cpu = time.perf_counter(), cpu_seconds()
+    given = inputs(data)
+    jobs = [(p, str(GRAPH_ONTOLOGY)) for p in given.ontology] + [(p, g) for g, p in graph_names(given, ROOT).items()]
+    st = ox.Store(str(folder))
+    for path, graph in jobs:
+        st.bulk_load(path=str(path), format=rdf_format(path), to_graph=ox.NamedNode(graph), base_iri=path.as_uri())
+    st.flush()
+    emit(load=time.perf_counter() - started, cpu=cpu_seconds() - cpu, peak_mb=peak_mb(), quads=len(st))
+    emit(queries=run_queries(st, model, root, materialised=False))
+
+
+def run_queries(st, model: str, root: str, *, materialised: bool) -> dict:
+    """The questions of issue 5, timed: median of several runs after one warm-up."""
+    down = f"<{LIN}descendantOf>" if materialised else f"{EDGE}+"
+    roots = (
+        f"FILTER NOT EXISTS {{ ?r <{LIN}derivedFrom> ?x }}" if materialised else f"FILTER NOT EXISTS {{ ?r {EDGE} ?x }}"
+    )
+    questions = {
+        "ancestors": (f"SELECT DISTINCT ?a WHERE {{ <{model}> {down} ?a }}", 21),
+        "ask": (f"ASK {{ <{model}> {down} <{root}> }}", 21),
+        "describe": (f"SELECT ?p ?o WHERE {{ <{model}> ?p ?o }}", 21),
+        "descendants_page": (f"SELECT DISTINCT ?d WHERE {{ ?d {down} <{root}> }} LIMIT 100", 11),
+        "descendants_all": (f"SELECT DISTINCT ?d WHERE {{ ?d {down} <{root}> }}", 3),
+        "top10_roots": (
+            f"SELECT ?r (COUNT(DISTINCT ?d) AS ?n) WHERE {{ ?d {down} ?r . {roots} }} "
+            "GROUP BY ?r ORDER BY DESC(?n) ?r LIMIT 10",
+            3,
+        ),
+    }
+    out = {}
+    for name, (text, runs) in questions.items():
+        times, answer = [], None
+        for i in range(runs + 1):
+            started = time.perf_counter()
+            result = st.query(text, use_default_graph_as_union=True)
+            answer = bool(result) if name == "ask" else [tuple(str(t) for t in row) for row in result]
+            if i:
+                times.append(time.perf_counter() - started)
+        if name in ("ancestors", "descendants_all"):
+            answer = sorted(answer)
+        summary = answer if name in ("ask", "top10_roots") else len(answer)
+        out[name] = {"ms": statistics.median(times) * 1000, "answer": summary, "runs": runs}
+    return out
+
+
+def child_core(data: Path, which: str) -> None:
+    """The core build's engines: rdflib parse, then pyshacl (validate) or owlrl (reason)."""
+    from server import kg
+
+    given = inputs(data)
+    started = time.perf_counter()
+    dataset = kg.load(given)
+    emit(parse=time.perf_counter() - started, triples=len(dataset), peak_mb=peak_mb())
+    started = time.perf_counter()
+    if which == "pyshacl":
+        violations = kg.validate(given, dataset)
+        emit(pyshacl=time.perf_counter() - started, violations=len(violations), peak_mb=peak_mb())
+    else:
+        graph = kg.KnowledgeGraph(dataset, given, "").asserted()
+        inferred = kg.reason(graph)
+        descendant = sum(1 for _ in inferred.triples((None, kg.URIRef(LIN + "descendantOf"), None)))
+        emit(owlrl=time.perf_counter() - started, inferred=len(inferred), descendant=descendant, peak_mb=peak_mb())
+
+
+def child_reasonable(data: Path) -> None:
+    import reasonable
+
+    given = inputs(data)
+    reasoner = reasonable.PyReasoner()
+    started = time.perf_counter()
+    for path in given.all()[:-1]:  # ontology and data, not the shapes
+        if path.suffix == ".nt":  # reasonable reads .ttl and .n3 only: N-Triples is Turtle
+            twin = path.with_suffix(".nt.ttl")
+            if not twin.exists():
+                os.symlink(path, twin)
+            path = twin
+        reasoner.load_file(str(path))
+    loaded = time.perf_counter()
+    triples = reasoner.reason()
+    descendant = sum(1 for t in triples if str(t[1]) == LIN + "descendantOf")
+    emit(load=loaded - started, reason=time.perf_counter() - loaded, triples=len(triples), descendant=descendant)
+    emit(peak_mb=peak_mb())
+
+
+# -- the parent ------------------------------------------------------------------------------------
+
+
+def run_child(args: list[str], budget: float, memory_gb: float | None = None) -> dict:
+    """Run a child; merge its JSON lines. A child over its budget is stopped: {"stopped": …}."""
+
+    def limit() -> None:
+        if memory_gb:
+            size = int(memory_gb * (1 << 30))
+            resource.setrlimit(resource.RLIMIT_AS, (size, size))
+
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--child", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=limit,
+        start_new_session=True,
+    )
+    try:
+        out, err = process.communicate(timeout=budget)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, 9)
+        out, err = process.communicate()
+        found = _merge(out)
+        found["stopped"] = f"> {budget:.0f} s"
+        return found
+    found = _merge(out)
+    found["process_wall"] = time.perf_counter() - started
+    if process.returncode:
+        last = (err.strip().splitlines() or ["?"])[-1]
+        found["stopped"] = "out of memory" if "MemoryError" in err or "memory" in last.lower() else last[:120]
+    return found
+
+
+def _merge(out: str) -> dict:
+    found: dict = {}
+    for line in out.splitlines():
+        with _suppress():
+            found.update(json.loads(line))
+    return found
+
+
+def dataset(work: Path, models: int, seed: int) -> tuple[Path, str, str]:
+    """The generated file (made once), the deepest model and the largest root."""
+    import generate as gen
+
+    forest = gen.generate(models, seed)
+    name = f"bench-{label(models)}-s{seed}"
+    path = work / f"hf-{name}.nt"
+    if not path.exists():
+        started = time.perf_counter()
+        gen.write_ntriples(forest, path, name)
+        print(f"  generated {path.name} in {time.perf_counter() - started:.1f} s", flush=True)
+    deepest = int(forest.depth.argmax())
+    size = [0] * len(forest)
+    for i in range(len(forest) - 1, -1, -1):
+        if forest.parents[i]:
+            size[forest.parents[i][0]] += size[i] + 1
+    roots = [i for i, p in enumerate(forest.parents) if not p]
+    largest = max(roots, key=lambda i: size[i])
+    base = "https://w3id.org/model-lineage/model/hf/"
+    return path, base + forest.ids[deepest], base + forest.ids[largest]
+
+
+def seconds(value) -> str:
+    return "—" if value is None else f"{value:.2f}" if value < 10 else f"{value:.0f}"
+
+
+def ratio(a, b) -> str:
+    return "—" if not a or not b else f"{a / b:.1f}×"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1k,10k,100k,1M", help="models per forest, comma-separated")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/lineage-scale"), help="folder for data and stores")
+    parser.add_argument("--budget", type=float, default=600, help="seconds a peer may take (default 600)")
+    parser.add_argument("--memory", type=float, default=12, help="GB of address space a peer may use (default 12)")
+    parser.add_argument("--overlap", action="store_true", help="let Oxigraph load while we read (store.build)")
+    parser.add_argument("--skip", default="", help="peers to leave out: owlrl,pyshacl,reasonable,floor")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        mode, *rest = args.child
+        {
+            "ours": lambda: child_ours(Path(rest[0]), Path(rest[1]), rest[2] == "overlap"),
+            "restart": lambda: child_restart(Path(rest[0]), rest[1], rest[2]),
+            "floor": lambda: child_floor(Path(rest[0]), Path(rest[1]), rest[2], rest[3]),
+            "core": lambda: child_core(Path(rest[0]), rest[1]),
+            "reasonable": lambda: child_reasonable(Path(rest[0])),
+        }[mode]()
+        return 0
+
+    args.work.mkdir(parents=True, exist_ok=True)
+    skip = set(filter(None, args.skip.split(",")))
+    print(f"machine: {machine()}")
+    print(f"load average at start: {load()}; budget per peer {args.budget:.0f} s, {args.memory:.0f} GB\n", flush=True)
+    rows = []
+    for models in (parse_size(s) for s in args.sizes.split(",")):
+        print(f"== {label(models)} models", flush=True)
+        data, model, root = dataset(args.work, models, args.seed)
+        folder, floor_folder = args.work / f"store-{label(models)}", args.work / f"floor-{label(models)}"
+        row = {"models": models, "load_before": load()}
+        row["ours"] = run_child(["ours", str(data), str(folder), "overlap" if args.overlap else "serial"], 10**6)
+        row["restart"] = run_child(["restart", str(folder), model, root], 10**6)
+        if "floor" not in skip:
+            row["floor"] = run_child(["floor", str(data), str(floor_folder), model, root], 10**6)
+            shutil.rmtree(floor_folder, ignore_errors=True)
+        for peer in ("pyshacl", "owlrl"):
+            if peer not in skip:
+                row[peer] = run_child(["core", str(data), peer], args.budget, args.memory)
+        if "reasonable" not in skip:
+            row["reasonable"] = run_child(["reasonable", str(data)], args.budget, args.memory)
+        row["load_after"] = load()
+        print_block(row)
+        rows.append(row)
+    print_table(rows)
+    return 0
+
+
+def print_block(row: dict) -> None:
+    ours, restart, floor = row["ours"], row["restart"], row.get("floor", {})
+    stages = ", ".join(f"{k} {seconds(v)}" for k, v in ours.get("seconds", {}).items())
+    print(f"  ours: {stages}; CPU {seconds(ours.get('cpu'))} s; peak {ours.get('peak_mb', 0):.0f} MB")
+    print(
+        f"        {ours.get('asserted')} asserted, {ours.get('inferred')} inferred triples; {ours.get('stopped', '')}"
+    )
+    print(
+        f"  restart: open {seconds(restart.get('open'))} s + first answer {seconds(restart.get('first_answer'))} s"
+        f" (imports {seconds(restart.get('imports'))} s)"
+    )
+    if floor:
+        print(f"  pyoxigraph floor: load {seconds(floor.get('load'))} s, peak {floor.get('peak_mb', 0):.0f} MB")
+    for name, q in restart.get("queries", {}).items():
+        theirs = floor.get("queries", {}).get(name, {})
+        if not theirs:
+            same = ""
+        elif name == "describe":
+            same = "(ours adds the inferred triples)"
+        else:
+            same = "same answer" if theirs.get("answer") == q["answer"] else "DIFFERENT ANSWER"
+        print(
+            f"    {name:17} ours {q['ms']:9.2f} ms   floor {theirs.get('ms', float('nan')):9.2f} ms"
+            f"   answer {str(q['answer'])[:60]}  {same}"
+        )
+    for peer in ("pyshacl", "owlrl", "reasonable"):
+        if peer in row:
+            found = row[peer]
+            shown = {k: v for k, v in found.items() if k not in ("process_wall",)}
+            print(f"  {peer}: {json.dumps(shown)[:200]}")
+    print(f"  load average before/after: {row['load_before']} / {row['load_after']}\n", flush=True)
+
+
+def print_table(rows: list[dict]) -> None:
+    print(
+        "| models | triples (asserted / inferred) | ours: read / validate / reason / store / total s | peak MB "
+        "| restart s | pyoxigraph load s | ours ÷ pyoxigraph | rdflib parse s | pyshacl s | owlrl s | "
+        "reasonable s | owlrl ÷ ours (reason) | reasonable ÷ ours (read+reason) | pyshacl ÷ ours (validate) |"
+    )
+    print("|" + "---|" * 15)
+    for row in rows:
+        ours, floor = row["ours"], row.get("floor", {})
+        s = ours.get("seconds", {})
+        core = row.get("owlrl", {}) or row.get("pyshacl", {})
+        owl = row.get("owlrl", {}).get("owlrl")
+        shacl = row.get("pyshacl", {}).get("pyshacl")
+        rsn = row.get("reasonable", {})
+        rsn_total = (rsn.get("load") or 0) + (rsn.get("reason") or 0) if "reason" in rsn else None
+
+        def peer(value, found):
+            return seconds(value) if value is not None else found.get("stopped", "—")
+
+        print(
+            f"| {label(row['models'])} | {ours.get('asserted')} / {ours.get('inferred')} "
+            f"| {seconds(s.get('read'))} / {seconds(s.get('validate'))} / {seconds(s.get('reason'))} / "
+            f"{seconds(s.get('store'))} / {seconds(s.get('total'))} | {ours.get('peak_mb', 0):.0f} "
+            f"| {seconds(row['restart'].get('restart'))} | {seconds(floor.get('load'))} "
+            f"| {ratio(s.get('total'), floor.get('load'))} | {peer(core.get('parse'), core)} "
+            f"| {peer(shacl, row.get('pyshacl', {}))} | {peer(owl, row.get('owlrl', {}))} "
+            f"| {peer(rsn_total, rsn)} | {ratio(owl, s.get('reason'))} "
+            f"| {ratio(rsn_total, (s.get('read') or 0) + (s.get('reason') or 0))} | {ratio(shacl, s.get('validate'))} |"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
