@@ -16,6 +16,7 @@ DEFAULTS: dict[str, Any] = {
     "ROOT": None,  # the checkout holding ontology/, data/ and queries/ (None: kg.project_root())
     "USE_CACHE": True,  # take the built graph from the on-disk cache when the inputs are unchanged
     "GRAPH": None,  # a prebuilt kg.KnowledgeGraph to serve (tests); None: build at start-up
+    "STORE": None,  # serve a store instead: "sparql:QUERY_URL" or a folder built by `lineage bigbuild` (server.backend)
     "QUERY_TIMEOUT": 30.0,  # seconds a query may run; a request may ask for less with ?timeout=
     "QUERY_WORKERS": 2,  # worker processes that evaluate queries; 0 runs them in the request thread
     "RESULT_LIMIT": 10_000,  # rows (SELECT) or triples (CONSTRUCT, DESCRIBE) returned at most
@@ -30,7 +31,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """The web app over the built graph: defaults, then ``LINEAGE_*`` variables, then ``test_config``.
 
     The graph is built (or read from the cache) here, before the first request; a graph with SHACL
-    violations is refused. Query workers are forked last, so they share the built graph.
+    violations is refused. With ``STORE``, a store is served instead (:mod:`server.backend`). Query
+    workers are forked last, so they share the built graph.
     """
     # Imported here, not at the top: these modules import __version__ from this one.
     from . import html, kg, ontology, queries, resource, sparql
@@ -54,15 +56,26 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             raise ValueError(f"setting {key} (LINEAGE_{key}) must be positive, not {app.config[key]!r}")
 
     root = Path(app.config["ROOT"]) if app.config["ROOT"] else None
-    graph = app.config["GRAPH"] or kg.build(root=root, use_cache=bool(app.config["USE_CACHE"]))
-    if graph.violations:
-        raise kg.BuildError(f"the graph has {len(graph.violations)} SHACL violations; run 'lineage check' to see them")
+    store = app.config["STORE"]
+    graph, served = None, None
+    if store:
+        from .backend import open_backend
+
+        if app.config["WATCH"]:
+            raise ValueError("setting WATCH: a store is rebuilt where it lives, not watched here; drop one of them")
+        served = store if not isinstance(store, str) else open_backend(store, timeout=app.config["QUERY_TIMEOUT"])
+    else:
+        graph = app.config["GRAPH"] or kg.build(root=root, use_cache=bool(app.config["USE_CACHE"]))
+        if graph.violations:
+            raise kg.BuildError(
+                f"the graph has {len(graph.violations)} SHACL violations; run 'lineage check' to see them"
+            )
     saved = queries.load_all(root / "queries" if root else None)
 
     app.register_error_handler(HTTPException, handle_http_error)
     app.after_request(add_headers)
     html.init_app(app)
-    sparql.init_app(app, graph, saved)
+    sparql.init_app(app, graph, saved, served)
     ontology.init_app(app)
     resource.init_app(app)
     if app.config["WATCH"]:  # last: the watcher may swap the graph from now on

@@ -296,6 +296,47 @@ def build(no_cache: bool) -> None:
     require_valid(graph)
 
 
+@main.command("bigbuild")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--entailments",
+    type=click.Choice(["all", "lineage"]),
+    default="all",
+    show_default=True,
+    help="Store all of owlrl's inferences, or only those about lineage (half as many to load).",
+)
+@click.option("--overlap", is_flag=True, help="Let Oxigraph load while the data is checked (faster, more memory).")
+def bigbuild_command(directory: Path, paths: tuple[Path, ...], entailments: str, overlap: bool) -> None:
+    """Build ontology, data and PATHS (Turtle or N-Triples files, folders) into a store in DIRECTORY.
+
+    The path for big graphs (an import of the Hugging Face Hub): Oxigraph's parser and a persistent
+    Oxigraph store, the SHACL shapes compiled to table checks, owlrl's inferences from the ontology's
+    compiled axioms; the same answers as 'lineage build'. On violations nothing is stored and the
+    previous store stays (exit 1); 2 on a syntax error or what the fast path cannot build.
+    Serve the folder with 'lineage serve --store DIRECTORY'.
+    """
+    from . import store
+
+    progress = sys.stderr.isatty()
+    try:
+        report = store.build(
+            directory,
+            paths,
+            entailments=entailments,
+            overlap=overlap,
+            log=(lambda line: click.echo(line, err=True)) if progress else None,
+        )
+    except kg.BuildError as error:
+        fail(str(error), 2)
+    for violation in report.violations:
+        value = f", value {violation.value}" if violation.value else ""
+        click.echo(f"{violation}\n    rule {violation.rule}{value}")
+    click.echo(report.summary())
+    if report.violations:
+        sys.exit(1)
+
+
 @main.command("push")
 @click.argument("url")
 @click.option(
@@ -370,7 +411,13 @@ def push_command(
     is_flag=True,
     help="Rebuild when a file under ontology/ or data/ changes; serve the new graph only if it validates.",
 )
-def serve(host: str, port: int, threads: int, watch: bool) -> None:
+@click.option(
+    "--store",
+    metavar="SPEC",
+    help="Serve a store instead of the built graph: sparql:QUERY_URL (a SPARQL endpoint holding the graphs "
+    "'lineage push' sent) or a folder built by 'lineage bigbuild' (DIR or oxigraph:DIR).",
+)
+def serve(host: str, port: int, threads: int, watch: bool, store: str | None) -> None:
     """Serve the graph over HTTP (SPARQL endpoint at /sparql) with waitress, a production WSGI server.
 
     With --watch, a valid rebuild replaces the served graph without a restart; an invalid one
@@ -386,8 +433,12 @@ def serve(host: str, port: int, threads: int, watch: bool) -> None:
     from . import create_app
     from . import watch as watching
 
-    graph = load_graph()
-    require_valid(graph, "; not serving")
+    if store and watch:
+        fail("--watch rebuilds the local graph; a --store is rebuilt where it lives (lineage push, bigbuild)", 2)
+    graph = None
+    if not store:
+        graph = load_graph()
+        require_valid(graph, "; not serving")
     watch_log = logging.getLogger(watching.__name__)
     level = watch_log.level
     reports = logging.StreamHandler()  # the watcher's reloads and refusals, on stderr
@@ -397,8 +448,20 @@ def serve(host: str, port: int, threads: int, watch: bool) -> None:
         watch_log.addHandler(reports)
         watch_log.setLevel(logging.INFO)
         watch_log.propagate = False  # said once, here, even if a library configured the root logger
-    app = create_app({"GRAPH": graph, "WATCH": watch})
-    click.echo(f"serving {len(graph.dataset)} triples at http://{host}:{port}/sparql (Ctrl-C stops)", err=True)
+    if graph is None:
+        from .backend import BackendError
+        from .kg import BuildError
+
+        try:
+            app = create_app({"STORE": store})
+        except (BackendError, BuildError, ValueError) as error:
+            fail(str(error))
+        backend = app.extensions["lineage"].backend
+        what = f"{len(backend.graphs)} graphs of {backend.describe}"
+    else:
+        app = create_app({"GRAPH": graph, "WATCH": watch})
+        what = f"{len(graph.dataset)} triples"
+    click.echo(f"serving {what} at http://{host}:{port}/sparql (Ctrl-C stops)", err=True)
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="lineage")
     finally:

@@ -37,10 +37,11 @@ from rdflib.term import Node
 from werkzeug.wrappers import Response
 
 from . import __version__, conneg, kg
+from .backend import Backend
 from .html import render
 from .kg import KnowledgeGraph
 from .namespaces import GRAPH_INFERRED, GRAPH_ONTOLOGY, ONTOLOGY_IRI, SCHEMA
-from .sparql import FORMATS, RESULT_FORMATS, dataset_iri, http_error, lineage
+from .sparql import FORMATS, RESULT_FORMATS, Lineage, dataset_iri, http_error, lineage
 
 RDF_XML = conneg.RDF_XML
 RDF_FORMATS = (conneg.TURTLE, RDF_XML, conneg.JSON_LD, conneg.N_TRIPLES)
@@ -129,7 +130,7 @@ class Published:
 
     ontologies: list[OntologyFile]
     main: OntologyFile
-    graph: KnowledgeGraph
+    graph: KnowledgeGraph | None  # None: a store is served
     vocabularies: list[URIRef] = field(default_factory=list)  # for VoID
     examples: list[URIRef] = field(default_factory=list)  # for VoID
     documents: dict[str, Document] = field(default_factory=dict)
@@ -158,10 +159,11 @@ class Published:
         return body
 
 
-def read_ontologies(graph: KnowledgeGraph) -> list[OntologyFile]:
-    """Each ontology input of the build that declares an ``owl:Ontology``, parsed on its own."""
+def read_ontologies(graph: KnowledgeGraph | kg.Inputs) -> list[OntologyFile]:
+    """Each ontology input of the build (or of ``Inputs``) that declares an ``owl:Ontology``, parsed on its own."""
     files = []
-    for path in graph.inputs.ontology:
+    inputs = graph.inputs if isinstance(graph, KnowledgeGraph) else graph
+    for path in inputs.ontology:
         parsed = kg.parse_turtle(path)
         for iri in parsed.subjects(RDF.type, OWL.Ontology):
             if isinstance(iri, URIRef):
@@ -220,14 +222,23 @@ def local_path(iri: Any, base: str) -> str | None:
     return text[len(base) :] if text.startswith(base) and len(text) > len(base) else None
 
 
-def build(graph: KnowledgeGraph, base: str) -> Published:
-    """The documents of ``graph`` under ``base`` (the ``BASE_IRI`` setting)."""
-    ontologies = read_ontologies(graph)
+def build(
+    graph: KnowledgeGraph | None, base: str, *, backend: Backend | None = None, root: Path | None = None
+) -> Published:
+    """The documents of ``graph`` under ``base`` (the ``BASE_IRI`` setting).
+
+    Serving a store (``graph`` None, ``backend`` given), the ontology documents are read from the
+    checkout's ontology files, the rest is asked of the store; the whole graph is not offered."""
+    ontologies = read_ontologies(graph if graph is not None else kg.Inputs.bundled(root))
     main = next((o for o in ontologies if o.iri == ONTOLOGY_IRI), ontologies[0])
     published = Published(ontologies, main, graph)
-    union = graph.union()
-    published.vocabularies = sorted(vocabularies(union, base))
-    published.examples = [URIRef(base + e) for e in EXAMPLES if (URIRef(base + e), None, None) in union]
+    if graph is not None:
+        union = graph.union()
+        published.vocabularies = sorted(vocabularies(union, base))
+        published.examples = [URIRef(base + e) for e in EXAMPLES if (URIRef(base + e), None, None) in union]
+    elif backend is not None:  # the vocabularies take a scan of the store: done when VoID is first asked for
+        published.vocabularies = functools.partial(store_vocabularies, backend, base)  # type: ignore[assignment]
+        published.examples = [URIRef(base + e) for e in EXAMPLES if store_holds(backend, URIRef(base + e))]
     for onto in ontologies:
         for iri in (onto.iri, onto.version_iri):
             path = local_path(iri, base) if iri is not None else None
@@ -240,11 +251,42 @@ def build(graph: KnowledgeGraph, base: str) -> Published:
         published.documents[path] = Document(
             path,
             OWL_DOCUMENT,
-            functools.partial(whole_graph, graph, main, base, inferred=inferred),
+            functools.partial(whole_graph, graph, main, base, inferred=inferred) if graph is not None else no_dump,
             queries=("inferred",),
         )
     published.documents[".well-known/void"] = Document(".well-known/void", VOID_DOCUMENT, describe_dataset, kept=False)
     return published
+
+
+def no_dump() -> Graph:
+    raise http_error(
+        501,
+        "the whole graph is not offered as one document when a store is served: "
+        "ask /sparql (CONSTRUCT) or the store itself for its named graphs",
+    )
+
+
+def store_vocabularies(backend: Backend, base: str) -> set[URIRef]:
+    """:func:`vocabularies`, from the distinct properties and classes of a store."""
+    found = Graph()
+    for row in backend.query("SELECT DISTINCT ?p WHERE { ?s ?p ?o }"):
+        found.add((RDF.type, RDF.type, URIRef(row["p"].value)))  # only the term matters
+    for row in backend.query("SELECT DISTINCT ?c WHERE { ?s a ?c }"):
+        found.add((RDF.type, RDF.type, URIRef(row["c"].value)))
+    return vocabularies(found, base)  # rdf: is counted as rdf:type is used, which it always is
+
+
+def store_holds(backend: Backend, iri: URIRef) -> bool:
+    text = f"ASK {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} }}"
+    return bool(backend.query(text, form="ASK"))
+
+
+def graph_titles(state: Lineage) -> dict[URIRef, Any]:
+    """The ``dcterms:title`` each named graph gives itself."""
+    if state.graph is not None:
+        return {iri: state.graph.dataset.graph(iri).value(iri, DCTERMS.title) for iri in state.counts}
+    rows = state.backend.query("SELECT ?g ?t WHERE { GRAPH ?g { ?g dcterms:title ?t } }")
+    return {URIRef(row["g"].value): row["t"].value for row in rows}
 
 
 _rebuilding = threading.Lock()
@@ -390,14 +432,17 @@ def describe_dataset() -> Graph:
         void.add((dataset, VOID.feature, RESULT_FORMATS[media.name]))
     for example in docs.examples:
         void.add((dataset, VOID.exampleResource, example))
+    if callable(docs.vocabularies):
+        docs.vocabularies = sorted(docs.vocabularies())
     for ns in docs.vocabularies:
         void.add((dataset, VOID.vocabulary, ns))
     titles = {GRAPH_ONTOLOGY: "The ontology and its alignments", GRAPH_INFERRED: "OWL 2 RL inferences"}
+    own_titles = graph_titles(state)
     for iri, count in state.counts.items():
         void.add((dataset, VOID.subset, iri))
         void.add((iri, RDF.type, VOID.Dataset))
         void.add((iri, VOID.triples, Literal(count, datatype=XSD.integer)))
-        title = titles.get(iri) or state.graph.dataset.graph(iri).value(iri, DCTERMS.title)
+        title = titles.get(iri) or own_titles.get(iri)
         if title is not None:
             void.add((iri, DCTERMS.title, Literal(str(title), lang="en")))
     return void
@@ -594,7 +639,9 @@ def alignments_page() -> Response:
 
 def init_app(app: Flask) -> Published:
     """Publish the documents of the graph that :func:`server.sparql.init_app` serves."""
-    state = build(app.extensions["lineage"].graph, app.config["BASE_IRI"])
+    served = app.extensions["lineage"]
+    root = Path(app.config["ROOT"]) if app.config["ROOT"] else None
+    state = build(served.graph, app.config["BASE_IRI"], backend=served.backend, root=root)
     app.extensions["ontology"] = state
     app.register_blueprint(bp)
     return state

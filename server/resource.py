@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import weakref
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from flask import Blueprint, Flask, current_app, jsonify, request, url_for
@@ -22,6 +23,7 @@ from rdflib.namespace import DCTERMS, OWL, SKOS
 from werkzeug.wrappers import Response
 
 from . import conneg, diagram, html
+from .backend import ASSERTED, UNION, BackendStore
 from .explain import Claim, NoLineage, claims_about, explain, lineage_properties, most_specific, parents
 from .kg import quiet_dataset_deprecations, serialize_dataset
 from .names import UnknownName, label, slug
@@ -57,18 +59,31 @@ MAX_SEARCH = 50
 
 @dataclass
 class Views:
-    """The served graph as pages read it: merged copies, made once per served graph."""
+    """The served graph as pages read it: merged copies of the built graph, made once per served
+    graph; or, when a store is served, graphs whose triples are asked of the store (and kept)."""
 
     asserted: Graph
     union: Graph
     properties: set[URIRef]  # lin:descendantOf and its sub-properties
-    dataset: Dataset
+    dataset: Dataset | None  # the built graph; None when a store is served
+    store: BackendStore | None = None
+    _families: list[Node] | None = None
 
     def is_inferred(self, triple: tuple) -> bool:
         return triple not in self.asserted
 
     def exists(self, iri: URIRef) -> bool:
         return (iri, None, None) in self.union or (None, None, iri) in self.union
+
+    def quads(self, pattern: tuple) -> Iterator[tuple]:
+        """``(s, p, o, graph IRI)`` for each named graph holding a triple that matches ``pattern``."""
+        if self.store is not None:
+            yield from self.store.rows(pattern, None)
+            return
+        assert self.dataset is not None
+        with quiet_dataset_deprecations():
+            for s, p, o, graph in self.dataset.quads((*pattern, None)):
+                yield s, p, o, graph.identifier if isinstance(graph, Graph) else graph
 
 
 _views: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -85,8 +100,16 @@ def views() -> Views:
     found = _views.get(state)
     if found is None:
         graph = state.graph
-        asserted, union = graph.asserted(), graph.union()
-        found = _views[state] = Views(asserted, union, lineage_properties(asserted), graph.dataset)
+        if graph is None:  # a store: read through it
+            store = BackendStore(state.backend)
+            asserted, union = store.graph(ASSERTED), store.graph(UNION)
+            for g in (asserted, union):
+                bind_prefixes(g)
+            found = Views(asserted, union, lineage_properties(asserted), None, store)
+        else:
+            asserted, union = graph.asserted(), graph.union()
+            found = Views(asserted, union, lineage_properties(asserted), graph.dataset)
+        _views[state] = found
     return found
 
 
@@ -137,13 +160,12 @@ def not_found(error: NotFound) -> Response:
 def description(iri: URIRef, *, inferred: bool = True) -> Dataset:
     """The quads that describe ``iri``: its own, its claims', and the labels of what they link to."""
     dataset = Dataset()
-    source = views().dataset
-    subjects = [iri, *(c for c in views().asserted.objects(iri, LIN.hasClaim) if isinstance(c, URIRef))]
+    v = views()
+    subjects = [iri, *(c for c in v.asserted.objects(iri, LIN.hasClaim) if isinstance(c, URIRef))]
     linked: set[URIRef] = set()
     with quiet_dataset_deprecations():
         for subject in subjects:
-            for s, p, o, graph in source.quads((subject, None, None, None)):
-                name = graph.identifier if isinstance(graph, Graph) else graph
+            for s, p, o, name in v.quads((subject, None, None)):
                 if name == GRAPH_INFERRED and not inferred:
                     continue
                 dataset.add((s, p, o, name))
@@ -151,8 +173,8 @@ def description(iri: URIRef, *, inferred: bool = True) -> Dataset:
                     linked.add(o)
         for node in sorted(linked):
             for prop in LABELS:
-                for s, p, o, graph in source.quads((node, prop, None, None)):
-                    dataset.add((s, p, o, graph.identifier if isinstance(graph, Graph) else graph))
+                for s, p, o, name in v.quads((node, prop, None)):
+                    dataset.add((s, p, o, name))
     return dataset
 
 
@@ -380,10 +402,45 @@ class Node:
     children: list[Node] = field(default_factory=list)
 
 
+BIG_INDEX = 2_000
+"""A store with more models than this gets an index of its largest families, not of every model."""
+LARGEST = 20  # families shown then
+SHOWN_CHILDREN = 12  # direct children shown under each of them
+
+
 def families() -> list[Node]:
     """Every model as a tree under its roots (models with no asserted parent); a model with two
-    parents appears under each."""
+    parents appears under each. From a big store, only the largest families (kept per served state)."""
     v = views()
+    if v.store is None:
+        return all_families(v)
+    if v._families is None:
+        count = "SELECT (COUNT(DISTINCT ?m) AS ?n) WHERE { ?m a lin:Model }"
+        models = int(next(iter(v.store.backend.query(count)))["n"].value)
+        v._families = all_families(v) if models <= BIG_INDEX else largest_families(v, models)
+    return v._families
+
+
+def largest_families(v: Views, models: int) -> list[Node]:
+    """The :data:`LARGEST` families by descendants, each root with some of its direct children."""
+    backend = v.store.backend  # type: ignore[union-attr]
+    top = f"""SELECT ?root (COUNT(?d) AS ?n) WHERE {{
+      ?d lin:descendantOf ?root . ?root a lin:Model . FILTER NOT EXISTS {{ ?root lin:descendantOf ?up }}
+    }} GROUP BY ?root ORDER BY DESC(?n) ?root LIMIT {LARGEST}"""
+    props = " ".join(f"<{p}>" for p in sorted(v.properties))
+    found = []
+    for row in backend.query(top):
+        root, size = URIRef(row["root"].value), int(row["n"].value)
+        below = (
+            f"SELECT DISTINCT ?c WHERE {{ VALUES ?p {{ {props} }} ?c ?p <{root}> }} ORDER BY ?c LIMIT {SHOWN_CHILDREN}"
+        )
+        children = [Node(URIRef(r["c"].value), label(v.union, URIRef(r["c"].value)), "") for r in backend.query(below)]
+        note = f"{size:,} descendants" + (f"; {len(children)} of its derived models shown" if children else "")
+        found.append(Node(root, label(v.union, root), note, children))
+    return found
+
+
+def all_families(v: Views) -> list[Node]:
     g = v.asserted
     models = {m for m in v.union.subjects(RDF.type, LIN.Model) if isinstance(m, URIRef)}
     children: dict[URIRef, list[tuple[URIRef, str]]] = {}
@@ -411,7 +468,18 @@ def search(text: str) -> list[URIRef]:
     g = v.union
     wanted = text.strip().lower()
     scored = []
-    for model in {m for m in g.subjects(RDF.type, LIN.Model) if isinstance(m, URIRef)}:
+    if v.store is None:
+        candidates = {m for m in g.subjects(RDF.type, LIN.Model) if isinstance(m, URIRef)}
+    else:  # the store finds those whose IRI, label or model id contains the text; they are ranked here
+        lowered = Literal(wanted).n3()
+        rows = v.store.backend.query(
+            f"""SELECT DISTINCT ?m WHERE {{ ?m a lin:Model .
+              {{ FILTER(CONTAINS(LCASE(STR(?m)), {lowered})) }} UNION
+              {{ ?m rdfs:label|lin:modelId ?n FILTER(CONTAINS(LCASE(STR(?n)), {lowered})) }}
+            }} LIMIT {MAX_SEARCH * 20}"""
+        )
+        candidates = {URIRef(row["m"].value) for row in rows}
+    for model in candidates:
         names = [slug(model), label(g, model), *(str(i) for i in g.objects(model, LIN.modelId))]
         names = [n.lower() for n in names]
         if any(wanted in n for n in names):
@@ -420,9 +488,20 @@ def search(text: str) -> list[URIRef]:
     return [m for _s, _l, m in sorted(scored)][:MAX_SEARCH]
 
 
+MAX_MEMBERS = 500  # of a class, listed on the index page from a store
+
+
 def members(cls: URIRef) -> list[URIRef]:
-    g = views().union
-    return sorted({s for s in g.subjects(RDF.type, cls) if isinstance(s, URIRef)}, key=lambda s: label(g, s).lower())
+    v = views()
+    g = v.union
+    if v.store is not None:
+        rows = v.store.backend.query(
+            f"SELECT DISTINCT ?s WHERE {{ ?s a <{cls}> FILTER(isIRI(?s)) }} LIMIT {MAX_MEMBERS}"
+        )
+        found = {URIRef(row["s"].value) for row in rows}
+    else:
+        found = {s for s in g.subjects(RDF.type, cls) if isinstance(s, URIRef)}
+    return sorted(found, key=lambda s: label(g, s).lower())
 
 
 @bp.get("/")

@@ -20,16 +20,16 @@ import codecs
 import functools
 import itertools
 import threading
+import time
 import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import pyoxigraph as ox
 from flask import Blueprint, Flask, current_app, g, jsonify, request, url_for
 from pyparsing import ParseBaseException
 from rdflib import RDF, RDFS, XSD, BNode, Dataset, Graph, Literal, Namespace, URIRef, Variable
-from rdflib.graph import DATASET_DEFAULT_GRAPH_ID, ModificationException
+from rdflib.graph import ModificationException
 from rdflib.namespace import VOID
 from rdflib.paths import Path
 from rdflib.plugins.sparql.algebra import translateQuery
@@ -42,7 +42,9 @@ from werkzeug.exceptions import HTTPException, default_exceptions
 from werkzeug.wrappers import Response
 
 from . import conneg, html, sandbox
-from .kg import KnowledgeGraph, serialize_dataset
+from .backend import Backend, BackendError, MemoryBackend, resolve_in, to_rdflib
+from .kg import KnowledgeGraph
+from .names import KINDS, UnknownName
 from .namespaces import PREFIXES
 from .queries import QueryError, SavedQuery, bind, with_values
 
@@ -163,6 +165,7 @@ class Reply:
     truncated: bool = False
     message: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+    plan: Plan | None = None  # a checked query for the server process to evaluate (remote backends)
 
 
 class Refusal(Exception):
@@ -174,21 +177,51 @@ class Refusal(Exception):
 
 
 @dataclass
+class Plan:
+    """A checked query, ready to evaluate on a backend (the worker's answer when the backend is remote)."""
+
+    form: str
+    media: str  # the negotiated media type of the answer
+    text: str
+    default: list[str] | None  # None: the union of our graphs
+    named: list[str] | None
+    base: str | None
+
+
+@dataclass
 class Engine:
-    """What a worker holds (inherited through fork): the built dataset, the same quads in an Oxigraph
-    store that evaluates the queries, and the saved queries."""
+    """What a worker holds (inherited through fork): the backend that evaluates the queries (and,
+    for the built graph, the rdflib dataset that names are resolved in), and the saved queries."""
 
-    dataset: Dataset
-    graphs: tuple[URIRef, ...]  # the named graphs of the dataset
+    backend: Backend
     saved: dict[str, SavedQuery]
-    store: ox.Store = field(default_factory=ox.Store)
+    dataset: Dataset | None = None  # the built graph, when it is served from memory
 
-    def __post_init__(self) -> None:
-        if not len(self.store):
-            self.store.load(serialize_dataset(self.dataset, "nquads"), format=ox.RdfFormat.N_QUADS)
+    @property
+    def graphs(self) -> tuple[URIRef, ...]:
+        """The named graphs of the dataset."""
+        return self.backend.graphs
 
     def view(self, default: Iterable[URIRef] | None = None, named: Iterable[URIRef] | None = None) -> DatasetView:
+        if self.dataset is None:
+            raise TypeError("this state serves a store: there is no in-memory dataset to view")
         return DatasetView(self.dataset.store, self.graphs if named is None else named, default)
+
+    def bind(self, query: SavedQuery, values: dict[str, str]) -> dict[str, object]:
+        """RDF terms for a saved query's parameters; names are resolved in the served data."""
+        if self.dataset is not None:
+            return bind(query, self.view(), values)
+        lookup = Graph()  # the resolved IRIs, typed, so that queries.bind finds each as what it names
+        resolved = dict(values)
+        for param in query.params:
+            if param.type in KINDS and values.get(param.name):
+                try:
+                    iri = resolve_in(self.backend, values[param.name], param.type)
+                except UnknownName as error:
+                    raise QueryError(f"parameter {param.name}: {error}") from None
+                lookup.add((iri, RDF.type, KINDS[param.type][1]))
+                resolved[param.name] = str(iri)
+        return bind(query, lookup, resolved)
 
 
 def execute(engine: Engine, job: Job) -> Reply:
@@ -303,9 +336,26 @@ def choose_dataset(engine: Engine, query: Query, job: Job) -> tuple[list[URIRef]
 
 
 def _execute(engine: Engine, job: Job) -> Reply:
-    """Check the query with rdflib's parser (form, no update, no ``SERVICE``, only our graphs), then
-    evaluate it with Oxigraph on the same quads, cap and serialise the answer."""
-    query = checked(engine.saved[job.saved].text if job.saved else job.text)
+    """Check the query, then (when the backend is here) evaluate it, cap and serialise the answer."""
+    plan = prepare(engine, job)
+    if not engine.backend.local:
+        return Reply(200, plan=plan)  # the server process asks the remote store
+    return evaluate(engine.backend, plan, job.limit)
+
+
+def prepare(engine: Engine, job: Job) -> Plan:
+    """Check the query with rdflib's parser (form, no update, no ``SERVICE``, only our graphs) and
+    choose its dataset and answer format."""
+    if job.saved:
+        saved = engine.saved[job.saved]
+        try:
+            text = job.text or with_values(saved, engine.bind(saved, job.values))
+        except QueryError as error:
+            raise Refusal(400, str(error)) from None
+        query = checked(saved.text)
+    else:
+        text = job.text
+        query = checked(text)
     form = FORMS[query.algebra.name]
     media_name = job.media.get(form)
     table = conneg.TABLES[form]
@@ -313,23 +363,30 @@ def _execute(engine: Engine, job: Job) -> Reply:
         raise Refusal(
             406, f"a {form} result cannot be given in any type the request accepts; offered: {table.offered()}"
         )
-    media = table.get(media_name)
     default, named = choose_dataset(engine, query, job)
-    text = job.text
-    if job.saved:
-        saved = engine.saved[job.saved]
-        try:
-            text = with_values(saved, bind(saved, engine.view(), job.values))
-        except QueryError as error:
-            raise Refusal(400, str(error)) from None
-    options: dict[str, Any] = {"prefixes": PREFIXES, "base_iri": job.base}
-    if default is None:
-        options["use_default_graph_as_union"] = True
-    else:
-        options["default_graph"] = [ox.NamedNode(str(g)) for g in default]
-        options["named_graphs"] = [ox.NamedNode(str(g)) for g in named or []]
+    return Plan(
+        form,
+        media_name,
+        text,
+        None if default is None else [str(g) for g in default],
+        None if named is None else [str(g) for g in named],
+        job.base,
+    )
+
+
+def evaluate(backend: Backend, plan: Plan, limit: int, timeout: float | None = None) -> Reply:
+    """Evaluate a checked query on ``backend``; the answer capped at ``limit`` rows or triples, serialised."""
+    media = conneg.TABLES[plan.form].get(plan.media)
+    form = plan.form
     try:
-        outcome = engine.store.query(text, **options)
+        outcome = backend.query(
+            plan.text,
+            default=None if plan.default is None else [URIRef(g) for g in plan.default],
+            named=None if plan.named is None else [URIRef(g) for g in plan.named],
+            base=plan.base,
+            form=form,
+            timeout=timeout,
+        )
         truncated = False
         if form == "ASK":
             result = Result("ASK")
@@ -337,22 +394,24 @@ def _execute(engine: Engine, job: Job) -> Reply:
             body = conneg.serialize_result(result, media)
         elif form == "SELECT":
             names = [v.value for v in outcome.variables]
-            rows = list(itertools.islice(outcome, job.limit + 1))
-            truncated = len(rows) > job.limit
+            rows = list(itertools.islice(outcome, limit + 1))
+            truncated = len(rows) > limit
             result = Result("SELECT")
             result.vars = [Variable(n) for n in names]
             result.bindings = [
-                {Variable(n): _term(row[n]) for n in names if row[n] is not None} for row in rows[: job.limit]
+                {Variable(n): _term(row[n]) for n in names if row[n] is not None} for row in rows[:limit]
             ]
             body = conneg.serialize_result(result, media)
         else:
             graph = Graph()
-            for triple in itertools.islice(outcome, job.limit + 1):
+            for triple in itertools.islice(outcome, limit + 1):
                 graph.add((_term(triple.subject), _term(triple.predicate), _term(triple.object)))
-            if len(graph) > job.limit:
+            if len(graph) > limit:
                 truncated = True
                 graph.remove(next(iter(graph)))
             body = conneg.serialize_graph(graph, media)
+    except BackendError as error:
+        return Reply(error.status, message=error.message)
     except (Refusal, RecursionError):
         raise
     except Exception as error:  # an evaluation failure is reported; the worker lives on
@@ -360,18 +419,7 @@ def _execute(engine: Engine, job: Job) -> Reply:
     return Reply(200, body, conneg.content_type(media), truncated)
 
 
-def _term(node: Any) -> Any:
-    """An Oxigraph term as an rdflib term."""
-    if isinstance(node, ox.NamedNode):
-        return URIRef(node.value)
-    if isinstance(node, ox.BlankNode):
-        return BNode(node.value)
-    if isinstance(node, ox.Literal):
-        if node.language:
-            return Literal(node.value, lang=node.language)
-        datatype = node.datatype.value
-        return Literal(node.value, datatype=None if datatype == str(XSD.string) else URIRef(datatype))
-    raise TypeError(f"unexpected term {node!r}")
+_term = to_rdflib
 
 
 # -- the server side --------------------------------------------------------------------------------
@@ -386,16 +434,20 @@ class Lineage:
     which counts it here, so a retired state is closed only when no request uses it any more.
     """
 
-    def __init__(self, graph: KnowledgeGraph, saved: dict[str, SavedQuery], workers: int):
-        self.graph = graph
-        names = [
-            named.identifier
-            for named in graph.dataset.graphs()
-            if isinstance(named.identifier, URIRef) and named.identifier != DATASET_DEFAULT_GRAPH_ID
-        ]
-        self.engine = Engine(graph.dataset, tuple(sorted(names, key=str)), saved)
-        self.counts = {iri: len(graph.dataset.graph(iri)) for iri in self.engine.graphs}
-        self.triples = len(graph.dataset)
+    def __init__(
+        self,
+        graph: KnowledgeGraph | None,
+        saved: dict[str, SavedQuery],
+        workers: int,
+        backend: Backend | None = None,
+    ):
+        if graph is None and backend is None:
+            raise TypeError("a served state needs a built graph or a backend")
+        self.graph = graph  # None when a store is served (``backend``)
+        self.backend: Backend = backend or MemoryBackend(graph.dataset)  # type: ignore[union-attr]
+        self.engine = Engine(self.backend, saved, graph.dataset if graph is not None and backend is None else None)
+        self._counts: dict[URIRef, int] | None = None
+        self._triples: int | None = None
         self._lock = threading.Lock()
         self._users = 0  # requests (app contexts) using this state
         self._retired = False
@@ -404,6 +456,20 @@ class Lineage:
             sandbox.Pool(execute, self.engine, workers) if workers > 0 else sandbox.Inline(execute, self.engine)
         )
         self._finalizer = weakref.finalize(self, self.pool.close)
+
+    @property
+    def counts(self) -> dict[URIRef, int]:
+        """Triples per named graph (counted when first asked for: a big store takes seconds)."""
+        if self._counts is None:
+            self._counts = self.backend.counts()
+        return self._counts
+
+    @property
+    def triples(self) -> int:
+        """Distinct triples served (counted when first asked for, like :attr:`counts`)."""
+        if self._triples is None:
+            self._triples = self.backend.triples()
+        return self._triples
 
     def enter(self) -> bool:
         """Count one more request using this state; False if it was retired (the caller then leaves)."""
@@ -434,9 +500,11 @@ class Lineage:
         self._finalizer()
 
 
-def init_app(app: Flask, graph: KnowledgeGraph, saved: dict[str, SavedQuery]) -> Lineage:
-    """Start the query workers over ``graph`` and register the endpoint."""
-    state = Lineage(graph, saved, int(app.config["QUERY_WORKERS"]))
+def init_app(
+    app: Flask, graph: KnowledgeGraph | None, saved: dict[str, SavedQuery], backend: Backend | None = None
+) -> Lineage:
+    """Start the query workers over ``graph`` (or ``backend``, a store) and register the endpoint."""
+    state = Lineage(graph, saved, int(app.config["QUERY_WORKERS"]), backend)
     app.extensions["lineage"] = state
     app.register_blueprint(bp)
 
@@ -546,6 +614,7 @@ def _read_query() -> tuple[str | None, MultiDict]:
 
 
 def _answer(job: Job) -> Response:
+    deadline = time.monotonic() + job.timeout
     try:
         reply: Reply = lineage().pool.run(job, job.timeout)
     except sandbox.Timeout as error:
@@ -556,6 +625,12 @@ def _answer(job: Job) -> Response:
         raise busy from None
     except sandbox.SandboxError as error:
         raise http_error(500, f"the query could not be run: {error}") from None
+    if reply.plan is not None:  # checked in a worker; the store is asked from here
+        remaining = max(0.001, deadline - time.monotonic())
+        reply = evaluate(lineage().backend, reply.plan, job.limit, remaining)
+        if reply.status == 503:  # the store did not answer in time: said as a worker's timeout is
+            message = f"the query ran longer than its time limit of {job.timeout:g} s and was stopped"
+            raise http_error(503, f"{message}; simplify or narrow the query", timeout=job.timeout)
     if reply.status != 200:
         raise http_error(reply.status, reply.message, **reply.details)
     response = Response(reply.body, status=200, content_type=reply.content_type)
@@ -655,7 +730,7 @@ def examples() -> list[dict[str, str]]:
     for query in state.engine.saved.values():
         values = {p.name: p.example for p in query.params if p.example}
         try:
-            text = with_values(query, bind(query, state.engine.view(), values))
+            text = with_values(query, state.engine.bind(query, values))
         except QueryError:  # an example names nothing in this graph: show the query unbound
             text = query.text
         found.append({"name": query.name, "summary": query.summary, "form": query.form, "text": text})
@@ -717,7 +792,7 @@ def run_saved(name: str) -> Response:
         query = saved[name]
         values = values or {p.name: p.example for p in query.params if p.example}
         try:
-            text = with_values(query, bind(query, lineage().engine.view(), values))
+            text = with_values(query, lineage().engine.bind(query, values))
         except QueryError as error:
             raise http_error(400, str(error)) from None
         return query_page(text, autorun=True)
@@ -728,6 +803,13 @@ def run_saved(name: str) -> Response:
         saved=name,
         values=values,
     )
+    engine = lineage().engine
+    if not engine.backend.local:  # names are resolved here: the workers cannot reach the store
+        try:
+            job.text = with_values(saved[name], engine.bind(saved[name], values))
+        except QueryError as error:
+            raise http_error(400, str(error)) from None
+        job.values = {}
     return _answer(job)
 
 
