@@ -4,14 +4,18 @@
 ``kg.build`` — the same inferred triples, the same SHACL verdicts — without rdflib, owlrl or
 pyshacl touching the data:
 
-1. Oxigraph's bulk loader parses every input into its named graph, on its own threads;
-2. meanwhile the same files are read once into integer tables (``server.facts``), the shapes are
-   checked on them (``server.shapecheck``) and, if nothing is violated, owlrl's inferences are
-   computed from the ontology's compiled axioms (``server.closure``);
-3. the inferences are bulk-loaded into ``…/graph/inferred``; a manifest (inputs, counts, timings)
-   is written; the folder replaces the previous store in one rename.
+1. the inputs are read once into integer tables (``server.facts``), the shapes are checked on
+   them (``server.shapecheck``) and, if nothing is violated, owlrl's inferences are computed from
+   the ontology's compiled axioms (``server.closure``) and written out as N-Triples;
+2. the tables are freed and Oxigraph's bulk loader, on threads of its own, parses every input into
+   its named graph and the inferences into ``…/graph/inferred`` (with ``overlap=True`` it loads the
+   inputs during step 1 instead: sooner done with spare cores, but the two memory peaks add up);
+3. a manifest (inputs, counts, seconds) is written; the folder replaces the previous store in one
+   rename, so a reader never sees half a store.
 
 A graph that breaks the shapes is reported and not stored, as ``kg.build`` does not cache it.
+Storing is what takes time at scale: Oxigraph writes each quad into six indexes (see
+``bench/README.md`` for the figures).
 
 Named graphs, as in ``kg``: ``…/graph/ontology`` (both ontology files), ``…/graph/data/<stem>`` for
 each curated data file, ``…/graph/import/<stem>`` for each further input (an import), and

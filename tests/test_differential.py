@@ -182,7 +182,7 @@ def break_graph(path: Path, forest, seed: int) -> tuple[Path, set[str]]:
     card13 = next(graph.objects(_model(forest, pick[13]), LIN.describedBy))
     graph.set((card13, URIRef("http://purl.org/dc/terms/issued"), Literal("March 2024")))
     # a licence without its claim, and a source that is neither dated nor a model card
-    graph.add((_model(forest, pick[14]), LIN.license, URIRef(BASE + "license/mit")))
+    graph.add((_model(forest, pick[14]), LIN.license, URIRef(BASE + "license/wtfpl")))
     graph.remove((card, RDF.type, LIN.ModelCard))
     graph.add((card, RDF.type, LIN.Source))
     graph.remove((card, URIRef("http://purl.org/dc/terms/issued"), None))
