@@ -42,6 +42,15 @@ GRAPHS_PREFIX = f"{BASE}graph/"
 
 COUNTS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 TRIPLES = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }"
+MODELS = "SELECT (COUNT(DISTINCT ?m) AS ?n) WHERE { ?m a lin:Model }"
+FAMILIES = "SELECT (COUNT(DISTINCT ?m) AS ?n) WHERE { ?m a lin:Model FILTER NOT EXISTS { ?m lin:descendantOf ?up } }"
+
+
+def largest_families_query(limit: int) -> str:
+    """The roots (models with no ancestor) with most descendants, and how many each has."""
+    return f"""SELECT ?root (COUNT(?d) AS ?n) WHERE {{
+      ?d lin:descendantOf ?root . ?root a lin:Model . FILTER NOT EXISTS {{ ?root lin:descendantOf ?up }}
+    }} GROUP BY ?root ORDER BY DESC(?n) ?root LIMIT {limit}"""
 
 
 class BackendError(Exception):
@@ -96,6 +105,7 @@ class Backend:
     local = True
     big = False  # too big to walk whole (the index page then shows the largest families only)
     describe = "in memory"
+    statistics: dict[str, Any] | None = None  # counted when the store was built (bigbuild's manifest)
 
     def __init__(self, graphs: Iterable[URIRef]):
         self.graphs: tuple[URIRef, ...] = tuple(sorted(graphs, key=str))
@@ -184,6 +194,16 @@ class FolderBackend(_OxigraphBackend):
         present = {g.value for g in opened.store.named_graphs() if isinstance(g, ox.NamedNode)}
         super().__init__(URIRef(g) for g in opened.graphs if g in present)
         self.describe = f"the store folder {self.directory}"
+        self.statistics = self.manifest.get("statistics")
+
+    def counts(self) -> dict[URIRef, int]:
+        if self.statistics:
+            found = self.statistics["counts"]
+            return {iri: found.get(str(iri), 0) for iri in self.graphs}
+        return super().counts()
+
+    def triples(self) -> int:
+        return self.statistics["triples"] if self.statistics else super().triples()
 
     def store(self) -> ox.Store:
         """This process's read-only handle. A handle inherited through ``fork`` is never used nor dropped."""

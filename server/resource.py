@@ -23,7 +23,7 @@ from rdflib.namespace import DCTERMS, OWL, SKOS
 from werkzeug.wrappers import Response
 
 from . import conneg, diagram, html
-from .backend import ASSERTED, UNION, BackendStore
+from .backend import ASSERTED, MODELS, UNION, BackendStore, largest_families_query
 from .explain import Claim, NoLineage, claims_about, explain, lineage_properties, most_specific, parents
 from .kg import quiet_dataset_deprecations, serialize_dataset
 from .names import UnknownName, label, slug
@@ -415,22 +415,32 @@ def families() -> list[Node]:
     if v.store is None:
         return all_families(v)
     if v._families is None:
-        count = "SELECT (COUNT(DISTINCT ?m) AS ?n) WHERE { ?m a lin:Model }"
-        models = int(next(iter(v.store.backend.query(count)))["n"].value)
-        v._families = all_families(v) if models <= BIG_INDEX else largest_families(v, models)
+        backend = v.store.backend
+        stats = backend.statistics or {}
+        models = stats.get("models")
+        if models is None:
+            models = int(next(iter(backend.query(MODELS)))["n"].value)
+        v._families = all_families(v) if models <= BIG_INDEX else largest_families(v, stats.get("largest"))
     return v._families
 
 
-def largest_families(v: Views, models: int) -> list[Node]:
-    """The :data:`LARGEST` families by descendants, each root with some of its direct children."""
+def family_count() -> int | None:
+    """How many families (models with no ancestor) a big store holds, when its build counted them."""
+    v = views()
+    stats = (v.store.backend.statistics if v.store is not None else None) or {}
+    return stats.get("families")
+
+
+def largest_families(v: Views, counted: list[list] | None = None) -> list[Node]:
+    """The :data:`LARGEST` families by descendants (``counted`` by the build, else asked now), each
+    root with some of its direct children."""
     backend = v.store.backend  # type: ignore[union-attr]
-    top = f"""SELECT ?root (COUNT(?d) AS ?n) WHERE {{
-      ?d lin:descendantOf ?root . ?root a lin:Model . FILTER NOT EXISTS {{ ?root lin:descendantOf ?up }}
-    }} GROUP BY ?root ORDER BY DESC(?n) ?root LIMIT {LARGEST}"""
+    if counted is None:
+        counted = [[row["root"].value, int(row["n"].value)] for row in backend.query(largest_families_query(LARGEST))]
     props = " ".join(f"<{p}>" for p in sorted(v.properties))
     found = []
-    for row in backend.query(top):
-        root, size = URIRef(row["root"].value), int(row["n"].value)
+    for iri, size in counted[:LARGEST]:
+        root = URIRef(iri)
         below = (
             f"SELECT DISTINCT ?c WHERE {{ VALUES ?p {{ {props} }} ?c ?p <{root}> }} ORDER BY ?c LIMIT {SHOWN_CHILDREN}"
         )
@@ -513,6 +523,7 @@ def index() -> Response:
         q=text,
         found=search(text) if text.strip() else None,
         families=families(),
+        family_total=family_count(),
         orgs=members(LIN.Organization),
         people=members(LIN.Person),
         series=members(LIN.ModelSeries),

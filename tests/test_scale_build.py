@@ -105,6 +105,48 @@ def test_build_stores_asserted_and_inferred_in_their_named_graphs(built_store, f
     assert not opened.fresh([], root=ROOT)
 
 
+def test_build_counts_what_a_server_would_otherwise_count(built_store):
+    """The manifest's statistics are what the slow queries answer on the stored graph."""
+    from server.backend import COUNTS, FAMILIES, MODELS, TRIPLES, largest_families_query
+    from server.namespaces import PREFIXES
+
+    folder, report = built_store
+    opened = store.open(folder)
+    stats = opened.manifest["statistics"]
+    assert stats == report.statistics
+
+    def ask(text: str) -> list:
+        return list(opened.query(text, prefixes=PREFIXES))
+
+    assert stats["counts"] == {row["g"].value: int(row["n"].value) for row in ask(COUNTS)}
+    assert sum(stats["counts"].values()) > stats["triples"]  # the curated files repeat a few triples
+    assert stats["triples"] == int(ask(TRIPLES)[0]["n"].value)
+    assert stats["models"] == int(ask(MODELS)[0]["n"].value) > 120
+    assert stats["families"] == int(ask(FAMILIES)[0]["n"].value) > 1
+    top = [[row["root"].value, int(row["n"].value)] for row in ask(largest_families_query(5))]
+    assert stats["largest"][:5] == top and top[0][1] >= top[-1][1]
+
+
+def test_index_of_a_big_store_shows_its_largest_families_and_says_how_many_more(built_store, monkeypatch):
+    from server import create_app, resource
+
+    folder, report = built_store
+    monkeypatch.setattr(resource, "BIG_INDEX", 50)
+    monkeypatch.setattr(resource, "LARGEST", 3)
+    app = create_app({"TESTING": True, "STORE": str(folder), "QUERY_WORKERS": 0})
+    try:
+        page = app.test_client().get("/", headers={"Accept": "text/html"}).get_data(as_text=True)
+    finally:
+        app.extensions["lineage"].close()
+    stats = report.statistics
+    families = page.split('id="families"')[1].split('class="columns')[0]
+    where = [families.index(f'href="/{iri[len(BASE) :]}"') for iri, _ in stats["largest"][:3]]
+    assert where == sorted(where)  # the largest first
+    assert f"{stats['largest'][0][1]:,} descendants" in families
+    more = families.split('id="more-families"')[1]
+    assert f"The 3 largest of {stats['families']:,} families" in " ".join(more.split())
+
+
 def test_stored_lineage_answers_as_the_core_build(built_store, built):
     """prp-trp and prp-inv1 in the store: the curated ancestors of ChatGPT, as kg.build has them."""
     folder, _ = built_store
