@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from pathlib import Path
@@ -176,20 +177,26 @@ def import_hf_command(path: Path, output: Path | None, name: str | None, strict:
 
     if name is not None and hf.slug(name) != name:
         fail(f"--name {name!r}: use lower-case letters, digits and hyphens", 2)
-    try:
-        result = hf.import_cards(path, name=name, progress=sys.stderr.isatty())
-    except (hf.ImportError_, kg.BuildError) as error:
-        fail(str(error), 2)
-    for problem in result.problems:
-        click.echo(f"lineage: {problem}", err=True)
-    if not result.models:
-        fail(f"nothing to write: {result.summary()}")
-    data = result.turtle.encode("utf-8")
+
+    def run(out) -> hf.Result:
+        try:
+            result = hf.import_cards(path, name=name, progress=sys.stderr.isatty(), out=out)
+        except (hf.ImportError_, kg.BuildError) as error:
+            fail(str(error), 2)
+        for problem in result.problems:
+            click.echo(f"lineage: {problem}", err=True)
+        if not result.models:
+            fail(f"nothing to write: {result.summary()}")  # before -o's file replaces anything
+        return result
+
     if output is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
+        out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n", write_through=False)
+        result = run(out)
+        out.flush()
+        out.detach()
     else:
-        kg.write_atomically(output, data)
+        with kg.atomic_output(output) as out:
+            result = run(out)
     click.echo(result.summary() + (f"; wrote {output}" if output else ""), err=True)
     if strict and result.skipped:
         sys.exit(1)

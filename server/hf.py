@@ -46,12 +46,14 @@ pipeline tag or date of the wrong form) is reported as a warning and left out.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 import yaml
 from rdflib import RDF, Graph, URIRef
@@ -626,24 +628,45 @@ LOCATOR = "model card metadata (YAML front matter): "
 
 def to_turtle(entries: list[Entry], curated: Curated, name: str, *, progress: bool = False) -> tuple[str, int, int]:
     """The Turtle document for checked entries; also the number of edges and of base models added."""
+    out = io.StringIO()
+    edges, added = write_turtle(entries, curated, name, out, progress=progress)
+    return out.getvalue(), edges, added
+
+
+def write_turtle(
+    entries: list[Entry], curated: Curated, name: str, out: TextIO, *, progress: bool = False
+) -> tuple[int, int]:
+    """Write the Turtle document for checked entries to ``out`` as it is made (a million cards never
+    sit in memory as text); the number of edges and of base models added.
+
+    The document header comes first; the organisations, licences and models outside the import that
+    the cards name come after the cards, once they are all known."""
     writer = _Writer(entries, curated)
-    body: list[str] = []
-    keys = sorted(writer.imported)
-    for key in _bar(keys, "writing Turtle", progress, total=len(keys)):
-        body += writer.entry(writer.imported[key])
-    body += [writer.outside_model(writer.outside[key]) for key in sorted(writer.outside)]
     title = _string(f"Model Lineage data: Hugging Face import hf-{name}") + "@en"
     header = [("a", "owl:Ontology"), ("dcterms:title", title), ("owl:imports", _iri(str(ONTOLOGY_IRI)))]
     head = [*(f"@prefix {p}: <{ns}> ." for p, ns in PREFIXES.items()), "", _block(str(graph_iri(name)), header)]
-    head += ["# Hub namespaces (users or organisations) that publish the cards and models", ""]
+    out.write("\n".join([*head, "# Model cards, models and claims", ""]) + "\n")
+    keys = sorted(writer.imported)
+    batch: list[str] = []
+    for key in _bar(keys, "writing Turtle", progress, total=len(keys)):
+        batch += writer.entry(writer.imported[key])
+        if len(batch) > 4096:
+            out.write("\n".join(batch) + "\n")
+            batch.clear()
+    out.write("\n".join(batch) + "\n" if batch else "")
+    tail = []
+    if writer.outside:  # first: they name organisations too
+        tail += ["# Base models that are neither imported nor curated, known by their ids", ""]
+        tail += [writer.outside_model(writer.outside[key]) for key in sorted(writer.outside)]
+    tail += ["# Hub namespaces (users or organisations) that publish the cards and models", ""]
     for owner in sorted(writer.owners):
         label = min(writer.owners[owner])
-        head.append(_block(f"{BASE}org/hf/{owner}", [("a", "lin:Organization"), ("rdfs:label", _string(label))]))
+        tail.append(_block(f"{BASE}org/hf/{owner}", [("a", "lin:Organization"), ("rdfs:label", _string(label))]))
     missing = [lic for key, lic in sorted(writer.licences.items()) if LICENSE[key] not in curated.licences]
     if missing:
-        head += ["# Licences the curated data does not list", "", *(writer.licence(lic) for lic in missing)]
-    head += ["# Model cards, models and claims", ""]
-    return "\n".join(head) + "\n" + "\n".join(body), writer.edges, len(writer.outside)
+        tail += ["# Licences the curated data does not list", "", *(writer.licence(lic) for lic in missing)]
+    out.write("\n".join(tail) + "\n")
+    return writer.edges, len(writer.outside)
 
 
 def _bar(items: Iterable, what: str, enabled: bool, total: int | None = None) -> tqdm:
@@ -653,13 +676,9 @@ def _bar(items: Iterable, what: str, enabled: bool, total: int | None = None) ->
     )
 
 
-def import_cards(
-    path: Path, *, name: str | None = None, curated: Curated | None = None, progress: bool = False
-) -> Result:
-    """Read every card under ``path``, check each, and write the good ones as one Turtle document.
-
-    Raises :class:`ImportError_` when ``path`` cannot be read at all."""
-    curated = curated if curated is not None else Curated.bundled()
+def read_entries(path: Path, *, progress: bool = False) -> tuple[list[Entry], list[Problem]]:
+    """Read and check every card under ``path``: the good ones, and the problems (skipped cards and
+    warnings). Raises :class:`ImportError_` when ``path`` cannot be read at all."""
     entries: dict[str, Entry] = {}
     problems: list[Problem] = []
     with _bar(read(path), "reading cards", progress) as bar:
@@ -676,6 +695,32 @@ def import_cards(
                 problems.append(Problem(card.where, f"{entry.repo_id} was already read from {entries[key].where}"))
                 continue
             entries[key] = entry
-    name = name or slug(path.stem if path.is_file() else path.name)
-    turtle, edges, added = to_turtle(list(entries.values()), curated, name, progress=progress)
+    return list(entries.values()), problems
+
+
+def default_name(path: Path) -> str:
+    return slug(path.stem if path.is_file() else path.name)
+
+
+def import_cards(
+    path: Path,
+    *,
+    name: str | None = None,
+    curated: Curated | None = None,
+    progress: bool = False,
+    out: TextIO | None = None,
+) -> Result:
+    """Read every card under ``path``, check each, and write the good ones as one Turtle document:
+    to ``out`` as it is made when given (``Result.turtle`` is then empty), else into ``Result.turtle``.
+    Nothing is written when no card is good.
+
+    Raises :class:`ImportError_` when ``path`` cannot be read at all."""
+    curated = curated if curated is not None else Curated.bundled()
+    entries, problems = read_entries(path, progress=progress)
+    name = name or default_name(path)
+    turtle, edges, added = "", 0, 0
+    if entries and out is not None:
+        edges, added = write_turtle(entries, curated, name, out, progress=progress)
+    elif entries:
+        turtle, edges, added = to_turtle(entries, curated, name, progress=progress)
     return Result(turtle, graph_iri(name), len(entries), edges, added, problems)

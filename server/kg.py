@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import owlrl
 import pyshacl
@@ -356,11 +357,19 @@ def cache_dir() -> Path:
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Write to a temporary file beside ``path``, then rename: readers never see half a file."""
+    with atomic_output(path, "wb") as handle:
+        handle.write(data)
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path, mode: str = "w") -> Iterator[IO]:
+    """A file to write ``path`` through: a temporary file beside it, renamed over it only when the
+    block ends without an error (else removed, and ``path`` is as it was)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as handle:
+            yield handle
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

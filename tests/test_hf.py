@@ -434,6 +434,11 @@ def test_cli_import_exits_1_and_writes_nothing_when_no_card_is_good(runner, tmp_
     assert result.exit_code == 1
     assert "lineage: nothing to write: imported 0 models, 0 edges; skipped 5 cards" in result.stderr
     assert not out.exists()
+    out.write_text("# an earlier import\n")  # the output is written as it is made: an old one must survive
+    result = runner.invoke(main, ["import", "hf", str(tmp_path / "cards"), "-o", str(out)])
+    assert result.exit_code == 1
+    assert out.read_text() == "# an earlier import\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cards", "hf.ttl"]
 
 
 def test_cli_import_strict_exits_1_when_a_card_was_skipped_but_writes_the_rest(runner, tmp_path):
