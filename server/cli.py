@@ -360,6 +360,12 @@ def bigbuild_command(directory: Path, paths: tuple[Path, ...], entailments: str,
 @click.option(
     "--bulk", is_flag=True, help="Oxigraph: stage with its bulk loader (?no_transaction), ~10x faster on big graphs."
 )
+@click.option(
+    "--store",
+    "folder",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Push the store folder 'lineage bigbuild' built, not the graph 'lineage build' builds.",
+)
 @click.option("--dry-run", is_flag=True, help="Print the graphs and triple counts that would be sent; send nothing.")
 def push_command(
     url: str,
@@ -368,6 +374,7 @@ def push_command(
     no_inferred: bool,
     timeout: float,
     bulk: bool,
+    folder: Path | None,
     dry_run: bool,
 ) -> None:
     """Send the built graph, named graphs kept, to the SPARQL 1.1 Graph Store Protocol endpoint URL.
@@ -389,20 +396,32 @@ def push_command(
         prefix = pushing.check_iri(graph_prefix or pushing.GRAPH_BASE, "--graph-prefix")
     except pushing.PushError as error:
         fail(str(error), 2)
-    graph = load_graph()
-    require_valid(graph, "; not pushing")
-    graphs = pushing.named_graphs(graph, prefix=prefix, inferred=not no_inferred)
+    if folder is not None:  # a bigbuild store: it was validated when it was built
+        try:
+            stored = pushing.store_graphs(folder, prefix=prefix, inferred=not no_inferred)
+        except kg.BuildError as error:
+            fail(str(error), 2)
+        counts = {name: count for name, (_, count) in stored.items()}
+        spool = pushing.spooled_store(folder, stored)
+    else:
+        graph = load_graph()
+        require_valid(graph, "; not pushing")
+        graphs = pushing.named_graphs(graph, prefix=prefix, inferred=not no_inferred)
+        counts = {name: len(g) for name, g in graphs.items()}
+        spool = pushing.spooled(graphs)
+        if not dry_run and (shared := pushing.shared_blank_nodes(graphs.values())):
+            click.echo(
+                f"lineage: warning: {shared} blank nodes are in several graphs; each graph gets its own", err=True
+            )
     if dry_run:
-        click.echo(pushing.describe({name: len(g) for name, g in graphs.items()}, url, update_url))
+        click.echo(pushing.describe(counts, url, update_url))
         return
-    if shared := pushing.shared_blank_nodes(graphs.values()):
-        click.echo(f"lineage: warning: {shared} blank nodes are in several graphs; each graph gets its own", err=True)
 
     def say(line: str) -> None:
         click.echo(f"lineage: {line}", err=True)
 
     try:
-        with pushing.spooled(graphs) as uploads:
+        with spool as uploads:
             summary = pushing.push(uploads, url, update_url=update_url, timeout=timeout, bulk=bulk, say=say)
     except pushing.PushError as error:
         fail(str(error))

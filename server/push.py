@@ -146,6 +146,42 @@ def spooled(graphs: Mapping[str, Graph]) -> Iterator[list[Upload]]:
         yield uploads
 
 
+def store_graphs(folder: Path, *, prefix: str = GRAPH_BASE, inferred: bool = True) -> dict[str, tuple[str, int]]:
+    """The graphs of a store built by ``lineage bigbuild``, by their name on the server: the graph's
+    name in the store and its number of triples (from the build's count, else counted now)."""
+    from . import store as stores
+
+    check_iri(prefix, "graph prefix")
+    opened = stores.open(folder)
+    counts = (opened.manifest.get("statistics") or {}).get("counts") or {}
+    found = {}
+    for name in opened.graphs:
+        if name == str(GRAPH_INFERRED) and not inferred:
+            continue
+        if name not in counts:
+            text = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}"
+            counts[name] = int(next(iter(opened.store.query(text)))["n"].value)
+        found[retarget(name, prefix)] = (name, counts[name])
+    return found
+
+
+@contextlib.contextmanager
+def spooled_store(folder: Path, graphs: Mapping[str, tuple[str, int]]) -> Iterator[list[Upload]]:
+    """Each graph of a built store dumped as N-Triples into a temporary folder, removed on exit."""
+    import pyoxigraph as ox
+
+    from . import store as stores
+
+    opened = stores.open(folder)
+    with tempfile.TemporaryDirectory(prefix="lineage-push-") as spool:
+        uploads = []
+        for index, (target, (name, count)) in enumerate(graphs.items()):
+            path = Path(spool) / f"{index}.nt"
+            opened.store.dump(path, format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(name))
+            uploads.append(Upload(check_iri(target, "graph name"), path, count))
+        yield uploads
+
+
 def describe(counts: Mapping[str, int], store: str, update: str | None) -> str:
     """The plan of a push, for ``--dry-run``: graphs, counts, and how they would be swapped in."""
     width = max((len(name) for name in counts), default=0)

@@ -433,3 +433,51 @@ def test_swap_update_moves_every_graph_in_one_request(tmp_path: Path):
     uploads = [push.Upload("urn:t:a", tmp_path / "a.nt", 3), push.Upload("urn:t:empty", tmp_path / "b.nt", 0)]
     text = push.swap_update([(uploads[0], "urn:s:0"), (uploads[1], "urn:s:1")])
     assert text == "MOVE GRAPH <urn:s:0> TO GRAPH <urn:t:a> ;\nDROP SILENT GRAPH <urn:t:empty>\n"
+
+
+# -- a store built by lineage bigbuild -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def big_store(tmp_path_factory) -> Path:
+    from server import store
+
+    folder = tmp_path_factory.mktemp("bigbuild") / "store"
+    assert store.build(folder).stored
+    return folder
+
+
+def stored_graphs(folder: Path) -> dict[str, Graph]:
+    """Each named graph of a built store, read with pyoxigraph and parsed by rdflib."""
+    import pyoxigraph as ox
+
+    from server import store
+
+    opened = store.open(folder)
+    graphs = {}
+    for name in opened.graphs:
+        data = opened.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(name))
+        graphs[name] = Graph().parse(data=data, format="nt")
+    return graphs
+
+
+def test_push_of_a_bigbuild_store_sends_its_graphs_as_they_are_stored(runner, oxigraph, previous, big_store):
+    result = runner.invoke(main, ["push", oxigraph.store, "--update", oxigraph.update, "--store", str(big_store)])
+    assert result.exit_code == 0, result.output
+    expected = stored_graphs(big_store)
+    oxigraph.holds(expected)
+    assert f"pushed {len(expected)} graphs ({sum(map(len, expected.values())):,} triples)" in result.stdout
+
+
+def test_push_of_a_store_dry_run_uses_the_builds_counts(runner, big_store):
+    result = runner.invoke(main, ["push", "http://127.0.0.1:9/store", "--store", str(big_store), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    listed = dict(line.split() for line in result.stdout.splitlines() if line.startswith("  "))
+    assert listed == {name: f"{len(graph):,}" for name, graph in stored_graphs(big_store).items()}
+
+
+def test_push_of_a_folder_that_is_not_a_store_exits_2(runner, tmp_path):
+    result = runner.invoke(main, ["push", "http://127.0.0.1:9/store", "--store", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "not a lineage store" in result.stderr
+    no_traceback(result)
