@@ -147,7 +147,7 @@ class _Loader:
         self.store = store
         self.error: BaseException | None = None
         self.seconds = 0.0
-        self._jobs: list[tuple[Path, str, str | None]] = []
+        self._jobs: list[tuple[Path, str, str | None]] = []  # file, graph, base IRI (None: our own output)
         self._thread: threading.Thread | None = None
 
     def start(self, jobs: list[tuple[Path, str, str | None]]) -> None:
@@ -161,7 +161,11 @@ class _Loader:
             for path, graph, base in self._jobs:
                 try:
                     self.store.bulk_load(
-                        path=str(path), format=rdf_format(path), to_graph=ox.NamedNode(graph), base_iri=base
+                        path=str(path),
+                        format=rdf_format(path),
+                        to_graph=ox.NamedNode(graph),
+                        base_iri=base,
+                        lenient=base is None,  # what we wrote from terms Oxigraph has already checked
                     )
                 except SyntaxError as error:
                     raise syntax_problem(path, error) from None
