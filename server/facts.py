@@ -345,7 +345,9 @@ class Facts:
 
 def _reason(error: SyntaxError) -> str:
     """pyoxigraph's message without its own 'Parser error at line … between columns …:' prefix."""
-    return re.sub(r"^Parser error at line \d+ (?:between columns \d+ and \d+|column \d+): ", "", str(error.msg or error))
+    return re.sub(
+        r"^Parser error at line \d+ (?:between columns \d+ and \d+|column \d+): ", "", str(error.msg or error)
+    )
 
 
 def syntax_problem(path: Path, error: SyntaxError) -> SyntaxProblem:

@@ -74,5 +74,3 @@ def ordered(graph: Graph) -> DeclarationsFirst:
     for triple in sorted(graph, key=lambda t: (t[1] != RDF.type, t)):
         copy.add(triple)
     return copy
-
-
