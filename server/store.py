@@ -39,14 +39,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Graph
+from rdflib import RDF, Graph
 
 from . import __version__
-from .backend import FAMILIES, MODELS, largest_families_query
 from .closure import Inferred, Rules, materialise
 from .facts import Facts, rdf_format, syntax_problem
 from .kg import BuildError, Inputs, Violation, parse_turtle, project_root
-from .namespaces import BASE, GRAPH_INFERRED, GRAPH_ONTOLOGY, PREFIXES, data_graph_iri
+from .namespaces import BASE, GRAPH_INFERRED, GRAPH_ONTOLOGY, LIN, data_graph_iri
 from .shapecheck import Shapes
 
 MANIFEST = "lineage-store.json"
@@ -240,6 +239,10 @@ def build(
                 raise BuildError(f"entailments {entailments!r}: 'all' or 'lineage'")
             inferred = materialise(rules, facts, scope=rules.lineage_scope() if entailments == "lineage" else None)
             report.inferred = len(inferred)
+            report.statistics = lineage_statistics(facts, inferred)
+            read = {str(GRAPH_ONTOLOGY): sum(n for p, n in facts.files if p in inputs.ontology)}
+            read |= {g: n for g, (p, n) in zip(names, facts.files[len(inputs.ontology) :], strict=True)}
+            read[str(GRAPH_INFERRED)] = report.inferred
             inferred_file = work / "inferred.nt"
             _write_lines(inferred_file, inferred.lines())
             del inferred, facts
@@ -251,7 +254,7 @@ def build(
             inferred_file.unlink()
             store.flush()
         with _stage(report, "count"):
-            report.statistics = statistics(store, [str(GRAPH_ONTOLOGY), *names, str(GRAPH_INFERRED)])
+            report.statistics = graph_statistics(store, read) | report.statistics
             loader.store = store = None
         report.seconds["total"] = time.perf_counter() - started
         report.peak_rss_mb = peak_rss_mb()
@@ -271,18 +274,49 @@ LARGEST_FAMILIES = 50
 """Families whose sizes the build counts, for the index page of a big store."""
 
 
-def statistics(store: ox.Store, graphs: list[str]) -> dict:
-    """What a server of the store would otherwise count on its first requests, which takes minutes at a
-    million models: triples per named graph, distinct triples in their union, models, families, and the
-    largest families with their sizes.
+def lineage_statistics(facts: Facts, inferred: Inferred) -> dict:
+    """Models, families (models with no ancestor) and the largest families with their sizes, from the
+    build's own tables (asserted and inferred ``rdf:type lin:Model`` and ``lin:descendantOf``): what
+    ``MODELS``, ``FAMILIES`` and :func:`largest_families_query` answer on the store, at a million
+    models in a second instead of a quarter of a minute."""
+    import numpy as np
+
+    def pairs(predicate: str) -> np.ndarray:
+        asserted = np.frombuffer(facts.pairs.get(predicate, b""), dtype=np.int64).reshape(-1, 2)
+        more = inferred.properties.get(predicate, np.zeros((0, 2), dtype=np.int64))
+        return np.unique(np.concatenate([asserted, more]), axis=0)
+
+    none = np.zeros(0, dtype=np.int64)
+    model = facts.find(f"<{LIN.Model}>")
+    typed = np.frombuffer(facts.pairs.get(f"<{RDF.type}>", b""), dtype=np.int64).reshape(-1, 2)
+    models = np.union1d(
+        typed[typed[:, 1] == model, 0] if model is not None else none, inferred.types.get(f"<{LIN.Model}>", none)
+    )
+    lineage = pairs(f"<{LIN.descendantOf}>")
+    roots = np.setdiff1d(models, lineage[:, 0])
+    heads, sizes = np.unique(lineage[np.isin(lineage[:, 1], roots), 1], return_counts=True)
+    named = [(size, facts.text(node)) for size, node in zip(sizes.tolist(), heads.tolist(), strict=True)]
+    ranked = sorted((-size, text[1:-1]) for size, text in named if text[0] == "<")  # as ORDER BY DESC(?n) ?root
+    return {
+        "models": len(models),
+        "families": len(roots),
+        "largest": [[iri, -size] for size, iri in ranked[:LARGEST_FAMILIES]],
+    }
+
+
+def graph_statistics(store: ox.Store, read: dict[str, int]) -> dict:
+    """Triples per named graph and distinct triples in their union. ``read``: the triples read into
+    each graph; they are its count when the store holds as many quads as were read in all (no triple
+    was repeated within a graph), else each graph is counted in the store.
 
     The distinct count is the largest asserted graph and the inferred graph (no inferred triple is
     asserted), plus the triples of the other graphs that are in neither, each counted once."""
-    counts = {}
-    for graph in graphs:
-        found = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
-        counts[graph] = int(next(iter(found))["n"].value)
-    asserted = [g for g in graphs if g != str(GRAPH_INFERRED)]
+    counts = dict(read)
+    if len(store) != sum(read.values()):
+        for graph in read:
+            found = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+            counts[graph] = int(next(iter(found))["n"].value)
+    asserted = [g for g in counts if g != str(GRAPH_INFERRED)]
     largest = ox.NamedNode(max(asserted, key=lambda g: counts[g]))
     others: set[ox.Triple] = set()
     for graph in asserted:
@@ -290,19 +324,7 @@ def statistics(store: ox.Store, graphs: list[str]) -> dict:
             for quad in store.quads_for_pattern(None, None, None, ox.NamedNode(graph)):
                 if ox.Quad(quad.subject, quad.predicate, quad.object, largest) not in store:
                     others.add(quad.triple)
-    triples = counts[largest.value] + counts.get(str(GRAPH_INFERRED), 0) + len(others)
-
-    def number(text: str) -> int:
-        return int(next(iter(store.query(text, use_default_graph_as_union=True, prefixes=PREFIXES)))["n"].value)
-
-    families = store.query(largest_families_query(LARGEST_FAMILIES), use_default_graph_as_union=True, prefixes=PREFIXES)
-    return {
-        "counts": counts,
-        "triples": triples,
-        "models": number(MODELS),
-        "families": number(FAMILIES),
-        "largest": [[row["root"].value, int(row["n"].value)] for row in families],
-    }
+    return {"counts": counts, "triples": counts[largest.value] + counts.get(str(GRAPH_INFERRED), 0) + len(others)}
 
 
 def compile_inputs(inputs: Inputs) -> tuple[Rules, Shapes, Facts]:

@@ -127,6 +127,18 @@ def test_build_counts_what_a_server_would_otherwise_count(built_store):
     assert stats["largest"][:5] == top and top[0][1] >= top[-1][1]
 
 
+def test_a_triple_repeated_in_a_file_is_counted_once(tmp_path, forest_file):
+    from server.backend import COUNTS
+
+    lines = forest_file.read_text().splitlines(keepends=True)
+    repeated = tmp_path / "repeated.nt"
+    repeated.write_text("".join(lines + lines[:3]))
+    report = store.build(tmp_path / "store", [repeated], root=ROOT)
+    counted = {row["g"].value: int(row["n"].value) for row in store.open(tmp_path / "store").query(COUNTS)}
+    assert report.statistics["counts"] == counted
+    assert counted[f"{BASE}graph/import/repeated"] == len(lines)
+
+
 def test_index_of_a_big_store_shows_its_largest_families_and_says_how_many_more(built_store, monkeypatch):
     from server import create_app, resource
 
