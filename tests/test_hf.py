@@ -414,6 +414,8 @@ def test_cli_import_writes_the_file_and_reports_each_bad_card(runner, tmp_path, 
     assert "Traceback" not in result.output
     assert isomorphic(Graph().parse(out), Graph().parse(data=folder.turtle, format="turtle"))
     assert [p.name for p in tmp_path.iterdir()] == ["hf.ttl"]  # written atomically, nothing left over
+    (tmp_path / "plain.ttl").write_text("")
+    assert out.stat().st_mode & 0o777 == (tmp_path / "plain.ttl").stat().st_mode & 0o777  # as open() makes files
 
 
 def test_cli_import_to_stdout_and_by_name(runner, folder):
