@@ -561,7 +561,7 @@ def print_table(rows: list[dict]) -> None:
             f"| {seconds(s.get('read'))} / {seconds(s.get('validate'))} / {seconds(s.get('reason'))} / "
             f"{seconds(s.get('store'))} / {seconds(s.get('total'))} | {ours.get('peak_mb', 0):.0f} "
             f"| {seconds(row['restart'].get('restart'))} | {seconds(floor.get('load'))} "
-            f"| {ratio(s.get('total'), floor.get('load'))} | {peer(core.get('parse'), core)} "
+            f"| {ratio(s.get('total'), floor.get('load'))} | {seconds(core.get('parse'))} "
             f"| {peer(shacl, row.get('pyshacl', {}))} | {peer(owl, row.get('owlrl', {}))} "
             f"| {peer(rsn_total, rsn)} | {ratio(owl, s.get('reason'))} "
             f"| {ratio(rsn_total, (s.get('read') or 0) + (s.get('reason') or 0))} | {ratio(shacl, s.get('validate'))} |"
