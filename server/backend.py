@@ -365,9 +365,10 @@ class BackendStore(Store):
             return self.asserted
         return [identifier] if identifier in self.backend.graphs else []
 
-    def rows(self, pattern: tuple, graphs: list[URIRef] | None) -> list[tuple]:
-        """``(s, p, o)`` rows (``(s, p, o, g)`` when ``graphs`` is None) matching ``pattern``."""
-        key = (pattern, None if graphs is None else tuple(graphs))
+    def rows(self, pattern: tuple, graphs: list[URIRef] | None, limit: int | None = None) -> list[tuple]:
+        """``(s, p, o)`` rows (``(s, p, o, g)`` when ``graphs`` is None) matching ``pattern``; at most
+        ``limit`` (some of them, in the store's order) when given."""
+        key = (pattern, None if graphs is None else tuple(graphs), limit)
         found = self._cache.get(key)
         if found is not None:
             self._cache.move_to_end(key)
@@ -385,6 +386,8 @@ class BackendStore(Store):
             text = f"SELECT DISTINCT {' '.join(wanted) or '?x'} WHERE {{ {where} }}"
         if graphs == []:
             return []
+        if limit is not None:
+            text += f" LIMIT {int(limit)}"
         self.queries += 1
         answer = self.backend.query(text, default=graphs, named=list(self.backend.graphs))
         found = []
@@ -441,6 +444,31 @@ class BackendStore(Store):
         raise TypeError("a served store is read-only")
 
     add = addN = remove = remove_graph = _refuse  # type: ignore[assignment]
+
+
+def some_subjects(graph: Graph, predicate: URIRef, obj: Any, limit: int) -> list[Any]:
+    """At most ``limit`` subjects of ``(?, predicate, obj)`` in ``graph`` (which ones is up to the
+    store): a root with 160k children is not fetched whole to show a few of them."""
+    store = graph.store
+    if isinstance(store, BackendStore):
+        graphs = store._graphs_of(graph)
+        return [s for s, _p, _o in store.rows((None, predicate, obj), graphs, limit)] if graphs else []
+    found = []
+    for subject in graph.subjects(predicate, obj, unique=True):
+        if len(found) >= limit:
+            break
+        found.append(subject)
+    return found
+
+
+def count_subjects(graph: Graph, predicate: URIRef, obj: Any) -> int:
+    """How many distinct subjects ``(?, predicate, obj)`` has in ``graph`` (one COUNT on a store)."""
+    store = graph.store
+    if isinstance(store, BackendStore):
+        graphs = store._graphs_of(graph)
+        text = f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s {to_ox(predicate)} {to_ox(obj)} }}"
+        return int(next(iter(store.backend.query(text, default=graphs or [])))["n"].value) if graphs else 0
+    return len(set(graph.subjects(predicate, obj)))
 
 
 # -- names --------------------------------------------------------------------------------------------

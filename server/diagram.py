@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from rdflib import RDF, RDFS, Graph, URIRef
 from rdflib.term import Node
 
+from .backend import some_subjects
 from .explain import lineage_properties, most_specific, parents
 from .names import label as graph_label
 from .names import slug
@@ -87,6 +88,11 @@ class Lineage:
     hidden_children: list[URIRef]
     edges: list[Edge]
     unidentified: set[URIRef] = field(default_factory=set)
+    more_unlisted: bool = False  # there are children beyond ``hidden_children`` (a big store: not all fetched)
+
+
+CANDIDATES = 200
+"""Children looked up per derivation property: enough to pick the few drawn, not a big root's 160k."""
 
 
 def _properties(graph: Graph) -> set[URIRef]:
@@ -176,9 +182,8 @@ def lineage(graph: Graph, model: URIRef, *, max_children: int = MAX_CHILDREN) ->
                 seen.add(edge.parent)
                 ancestors.append(edge.parent)
                 todo.append(edge.parent)
-    candidates = sorted(
-        {s for p in properties for s in graph.subjects(p, model) if isinstance(s, URIRef) and s not in seen}
-    )
+    found = [some_subjects(graph, p, model, CANDIDATES) for p in properties]
+    candidates = sorted({s for subjects in found for s in subjects if isinstance(s, URIRef) and s not in seen})
     child_edges = [e for c in candidates for e in direct_parents(graph, c, properties) if e.parent == model]
     child_edges.sort(key=lambda e: (graph_label(graph, e.child).casefold(), str(e.child)))
     shown = child_edges[:max_children]
@@ -190,6 +195,7 @@ def lineage(graph: Graph, model: URIRef, *, max_children: int = MAX_CHILDREN) ->
         hidden_children=[e.child for e in child_edges[max_children:]],
         edges=edges + shown,
         unidentified=unidentified,
+        more_unlisted=any(len(subjects) == CANDIDATES for subjects in found),
     )
 
 
@@ -488,7 +494,8 @@ def _boxes_and_paths(view: Lineage, graph: Graph, label: Callable[[URIRef], str]
         names = [_clean(label(c)) for c in view.hidden_children]
         listed = ", ".join(names[:20]) + (", …" if len(names) > 20 else "")
         layer = layer_of[view.model] + 1
-        boxes[MORE] = _Box(MORE, None, [f"+{len(names)} more"], f"{len(names)} more: {listed}", "more", layer)
+        count = f"{len(names)}{'+' if view.more_unlisted else ''}"
+        boxes[MORE] = _Box(MORE, None, [f"+{count} more"], f"{count} more: {listed}", "more", layer)
         paths.append(_Path([MORE, str(view.model)], []))
 
     layers: list[list[str]] = [[] for _ in range(max(box.layer for box in boxes.values()) + 1)]
@@ -744,7 +751,8 @@ def _describe(view: Lineage, graph: Graph, label: Callable[[URIRef], str]) -> st
     if not view.edges:
         sentences.append("No derivation edges are known for it.")
     if view.hidden_children:
-        sentences.append(f"{len(view.hidden_children)} more models derived from it are not drawn.")
+        more = "More than " if view.more_unlisted else ""
+        sentences.append(f"{more}{len(view.hidden_children)} more models derived from it are not drawn.")
     return " ".join(_clean(s) for s in sentences)
 
 

@@ -23,7 +23,15 @@ from rdflib.namespace import DCTERMS, OWL, SKOS
 from werkzeug.wrappers import Response
 
 from . import conneg, diagram, html
-from .backend import ASSERTED, MODELS, UNION, BackendStore, largest_families_query
+from .backend import (
+    ASSERTED,
+    MODELS,
+    UNION,
+    BackendStore,
+    count_subjects,
+    largest_families_query,
+    some_subjects,
+)
 from .explain import Claim, NoLineage, claims_about, explain, lineage_properties, most_specific, parents
 from .kg import quiet_dataset_deprecations, serialize_dataset
 from .names import UnknownName, label, slug
@@ -206,6 +214,11 @@ class Fact:
     predicate: URIRef
     value: object
     inferred: bool
+    more: int = 0  # further values of the predicate, not listed
+
+
+MAX_VALUES = 50
+"""Values listed per property in a page's statements (a root's lin:ancestorOf has one per descendant)."""
 
 
 @dataclass
@@ -228,9 +241,18 @@ class Page:
 
 
 def facts_of(iri: URIRef) -> list[Fact]:
+    """The statements about ``iri``: at most :data:`MAX_VALUES` per property, the rest counted."""
     v = views()
-    found = [Fact(p, o, v.is_inferred((iri, p, o))) for p, o in v.union.predicate_objects(iri)]
-    return sorted(found, key=lambda f: (f.inferred, html.curie(f.predicate), str(f.value)))
+    by_predicate: dict[URIRef, list] = {}
+    for p, o in v.union.predicate_objects(iri):
+        by_predicate.setdefault(p, []).append(o)
+    found = []
+    for p, values in by_predicate.items():
+        values.sort(key=str)
+        found += [Fact(p, o, v.is_inferred((iri, p, o))) for o in values[:MAX_VALUES]]
+        if len(values) > MAX_VALUES:
+            found[-1].more = len(values) - MAX_VALUES
+    return sorted(found, key=lambda f: (f.inferred, html.curie(f.predicate), f.more, str(f.value)))
 
 
 def base_page(iri: URIRef, kind: str) -> Page:
@@ -242,21 +264,30 @@ def base_page(iri: URIRef, kind: str) -> Page:
     return Page(iri, label(v.union, iri), kind, [t for t in types if t[0] != OWL.NamedIndividual], facts_of(iri))
 
 
+MAX_RELATIVES = 200
+"""Descendants listed on a model page, nearest first; the page counts the rest and links to the
+saved query that lists them all (a root of the Hugging Face tree has hundreds of thousands)."""
+
+
 def lineage_of(iri: URIRef, up: bool) -> list[Relative]:
-    """Ancestors (``up``) or descendants, nearest first, by breadth-first walk over asserted edges."""
+    """Ancestors (``up``) or descendants, nearest first, by breadth-first walk over asserted edges;
+    at most :data:`MAX_RELATIVES` descendants."""
     v = views()
-    inferred = set(v.union.objects(iri, LIN.descendantOf) if up else v.union.subjects(LIN.descendantOf, iri))
+    if up:
+        inferred = set(v.union.objects(iri, LIN.descendantOf))
+    else:
+        inferred = set(some_subjects(v.union, LIN.descendantOf, iri, MAX_RELATIVES))
     distance: dict[URIRef, int] = {iri: 0}
     queue = deque([iri])
     direct: dict[URIRef, str] = {}
-    while queue:
+    while queue and (up or len(distance) <= MAX_RELATIVES):
         node = queue.popleft()
         if up:
             steps = parents(v.asserted, node, v.properties)
         else:
             steps = {}
             for prop in v.properties:
-                for child in v.asserted.subjects(prop, node):
+                for child in some_subjects(v.asserted, prop, node, MAX_RELATIVES):
                     steps.setdefault(child, []).append(prop)
         for other, props in sorted(steps.items()):
             if node == iri:
@@ -266,7 +297,7 @@ def lineage_of(iri: URIRef, up: bool) -> list[Relative]:
                 queue.append(other)
     found = {n for n in distance if n != iri} | {n for n in inferred if isinstance(n, URIRef) and n != iri}
     relatives = [Relative(n, label(v.union, n), distance.get(n, 0), direct.get(n, "")) for n in found]
-    return sorted(relatives, key=lambda r: (r.distance or 99, r.label.lower()))
+    return sorted(relatives, key=lambda r: (r.distance or 99, r.label.lower()))[: None if up else MAX_RELATIVES]
 
 
 def other_claims(iri: URIRef) -> list[dict]:
@@ -299,9 +330,14 @@ def model_context(iri: URIRef) -> dict:
     g = v.union
     claims = claims_about(v.asserted, iri)
     parents_claimed = {c.parent for c in claims}
+    descendants = lineage_of(iri, up=False)
     return {
         "ancestors": lineage_of(iri, up=True),
-        "descendants": lineage_of(iri, up=False),
+        "descendants": descendants,
+        "descendants_total": (
+            count_subjects(g, LIN.descendantOf, iri) if len(descendants) >= MAX_RELATIVES else len(descendants)
+        ),
+        "descendants_url": url_for("sparql.run_saved", name="descendants", model=slug(iri)),
         "claims": claims,
         "disputed": len(parents_claimed) > 1 or any(not c.default for c in claims),
         "other_claims": other_claims(iri),
@@ -441,10 +477,14 @@ def largest_families(v: Views, counted: list[list] | None = None) -> list[Node]:
     found = []
     for iri, size in counted[:LARGEST]:
         root = URIRef(iri)
-        below = (
-            f"SELECT DISTINCT ?c WHERE {{ VALUES ?p {{ {props} }} ?c ?p <{root}> }} ORDER BY ?c LIMIT {SHOWN_CHILDREN}"
+        # Asserted edges only (direct children), the first in the store's order, then sorted here:
+        # ORDER BY in the query sorts all of a root's children first (160k, 10 s at 1M models).
+        below = f"SELECT DISTINCT ?c WHERE {{ VALUES ?p {{ {props} }} ?c ?p <{root}> }} LIMIT {SHOWN_CHILDREN}"
+        direct = backend.query(below, default=v.store.asserted, named=[])  # type: ignore[union-attr]
+        children = sorted(
+            (Node(URIRef(r["c"].value), label(v.union, URIRef(r["c"].value)), "") for r in direct),
+            key=lambda n: n.label.lower(),
         )
-        children = [Node(URIRef(r["c"].value), label(v.union, URIRef(r["c"].value)), "") for r in backend.query(below)]
         note = f"{size:,} descendants" + (f"; {len(children)} of its derived models shown" if children else "")
         found.append(Node(root, label(v.union, root), note, children))
     return found

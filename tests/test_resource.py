@@ -204,3 +204,45 @@ def test_explain_page_shows_each_hop_and_its_sources(client, built):
         assert f'href="/source/{source}"' in text
     title = str(built.union().value(SOURCE["chatgpt-blog"], DCTERMS.title))
     assert title in text
+
+
+# -- pages of big models: the nearest descendants and the first values, the rest counted -----------
+
+
+def test_a_model_page_lists_its_nearest_descendants_and_counts_the_rest(client, built, monkeypatch):
+    from server import resource
+
+    total = len(set(built.union().subjects(LIN.descendantOf, MODEL.davinci)))
+    assert total > 3
+    monkeypatch.setattr(resource, "MAX_RELATIVES", 3)
+    page = client.get("/model/davinci", headers={"Accept": "text/html"}).get_data(as_text=True)
+    section = page.split('<section id="descendants">')[1].split("</section>")[0]
+    assert f"Descendants ({total})" in section
+    assert section.count("<li>") == 3
+    more = section.split('id="more-descendants"')[1]
+    assert "The nearest 3 are listed." in more and "/queries/descendants?model=davinci" in more
+
+
+def test_a_model_page_lists_a_few_values_per_property_and_counts_the_rest(client, built, monkeypatch):
+    from server import resource
+
+    ancestor_of = len(set(built.union().objects(MODEL.davinci, LIN.ancestorOf)))
+    assert ancestor_of > 2
+    monkeypatch.setattr(resource, "MAX_VALUES", 2)
+    page = client.get("/model/davinci", headers={"Accept": "text/html"}).get_data(as_text=True)
+    statements = page.split('id="statements"')[1]
+    assert f"… and {ancestor_of - 2} more" in statements
+
+
+def test_some_subjects_stops_at_its_limit_in_memory_and_in_a_store(built, tmp_path_factory):
+    from server import store
+    from server.backend import UNION, BackendStore, FolderBackend, count_subjects, some_subjects
+
+    folder = tmp_path_factory.mktemp("some") / "store"
+    store.build(folder)
+    stored = BackendStore(FolderBackend(folder)).graph(UNION)
+    for graph in (built.union(), stored):
+        every = set(graph.subjects(LIN.descendantOf, MODEL.davinci))
+        assert len(every) > 3 and count_subjects(graph, LIN.descendantOf, MODEL.davinci) == len(every)
+        some = some_subjects(graph, LIN.descendantOf, MODEL.davinci, 3)
+        assert len(some) == 3 and set(some) <= every
