@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -54,6 +59,41 @@ def app(built):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def oxigraph_serve(folder: Path) -> Iterator[str]:
+    """``oxigraph serve`` (PyPI ``oxigraph``) on a free loopback port over ``folder/db``: its base URL."""
+    command = shutil.which("oxigraph")
+    if command is None:
+        pytest.fail("the oxigraph command is missing: pip install -e '.[test]' installs it")
+    port = free_port()
+    with (folder / "server.log").open("wb") as log:
+        process = subprocess.Popen(
+            [command, "serve", "--location", str(folder / "db"), "--bind", f"127.0.0.1:{port}"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("oxigraph serve did not start:\n" + (folder / "server.log").read_text())
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import http.client
 import json
-import shutil
 import socket
-import subprocess
 import threading
 import time
 import urllib.error
@@ -32,13 +30,9 @@ from rdflib.compare import isomorphic
 from server import kg, push
 from server.cli import main
 
+from .conftest import free_port, oxigraph_serve
+
 STALE = (URIRef("urn:test:old-push"), URIRef("urn:test:says"), Literal("left from the previous push"))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
@@ -92,31 +86,8 @@ class Oxigraph:
 @pytest.fixture(scope="module")
 def oxigraph_server(tmp_path_factory) -> Iterator[Oxigraph]:
     """``oxigraph serve`` (PyPI ``oxigraph``) on a free loopback port over a temporary folder."""
-    command = shutil.which("oxigraph")
-    if command is None:
-        pytest.fail("the oxigraph command is missing: pip install -e '.[test]' installs it")
-    folder = tmp_path_factory.mktemp("oxigraph")
-    port = free_port()
-    with (folder / "server.log").open("wb") as log:
-        process = subprocess.Popen(
-            [command, "serve", "--location", str(folder / "db"), "--bind", f"127.0.0.1:{port}"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("oxigraph serve did not start:\n" + (folder / "server.log").read_text())
-                time.sleep(0.05)
-        yield Oxigraph(f"http://127.0.0.1:{port}")
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with oxigraph_serve(tmp_path_factory.mktemp("oxigraph")) as base:
+        yield Oxigraph(base)
 
 
 @pytest.fixture

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
-import socket
-import subprocess
 import threading
 import time
 import urllib.error
@@ -33,46 +30,18 @@ from server.backend import BackendError, RemoteBackend
 from server.kg import quiet_dataset_deprecations
 from server.namespaces import GRAPH_INFERRED, MODEL
 
+from .conftest import free_port, oxigraph_serve
+
 SAVED = queries.load_all()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def oxigraph(tmp_path_factory, built) -> Iterator[str]:
     """``oxigraph serve`` on a free loopback port holding the curated graph: its base URL."""
-    command = shutil.which("oxigraph")
-    if command is None:
-        pytest.fail("the oxigraph command is missing: pip install -e '.[test]' installs it")
-    folder = tmp_path_factory.mktemp("oxigraph-serving")
-    port = free_port()
-    with (folder / "server.log").open("wb") as log:
-        process = subprocess.Popen(
-            [command, "serve", "--location", str(folder / "db"), "--bind", f"127.0.0.1:{port}"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("oxigraph serve did not start:\n" + (folder / "server.log").read_text())
-                time.sleep(0.05)
+    with oxigraph_serve(tmp_path_factory.mktemp("oxigraph-serving")) as base:
         with push.spooled(push.named_graphs(built)) as uploads:
             push.push(uploads, base + "/store", update_url=base + "/update")
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 class Proxy(ThreadingHTTPServer):
