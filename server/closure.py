@@ -35,8 +35,9 @@ for the datatype disjointness axioms; rdflib tells them apart.
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 from owlrl.AxiomaticTriples import OWLRL_Datatypes_Disjointness
@@ -91,10 +92,22 @@ class Unsupported(BuildError):
 
 
 State = tuple[str, bool]  # (property in N-Triples form, reversed?)
+T = TypeVar("T")
 
 
 def _n3(term) -> str:
     return to_ntriples(term)
+
+
+def reachable(start: T, successors: Callable[[T], Iterable[T]]) -> set[T]:
+    """``start`` and every node reachable from it by ``successors`` (a depth-first walk)."""
+    seen, todo = {start}, [start]
+    while todo:
+        for nxt in successors(todo.pop()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
 
 
 @dataclass
@@ -155,13 +168,7 @@ class Rules:
 
     @staticmethod
     def _close(start: str, edges: dict[str, set[str]]) -> set[str]:
-        seen, todo = {start}, [start]
-        while todo:
-            for nxt in edges.get(todo.pop(), ()):
-                if nxt not in seen:
-                    seen.add(nxt)
-                    todo.append(nxt)
-        return seen
+        return reachable(start, lambda node: edges.get(node, ()))
 
     # -- compiled per property ----------------------------------------------------------------
 
@@ -179,17 +186,14 @@ class Rules:
 
         With ``through_transitive=False`` the search stops at transitive properties other than
         ``prop`` (they are reached, not expanded): their closure is computed, and expanded, apart."""
-        seen = {(prop, False)}
-        todo = [(prop, False)]
-        while todo:
-            state = todo.pop()
-            if not through_transitive and state[0] in self.transitive and state != (prop, False):
-                continue
-            for nxt in self._next(state):
-                if nxt not in seen:
-                    seen.add(nxt)
-                    todo.append(nxt)
-        return seen
+        start: State = (prop, False)
+
+        def successors(state: State) -> Iterable[State]:
+            if not through_transitive and state[0] in self.transitive and state != start:
+                return ()
+            return self._next(state)
+
+        return reachable(start, successors)
 
     def has_rules(self, prop: str) -> bool:
         return (

@@ -38,7 +38,7 @@ from rdflib import RDF, RDFS, XSD, BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import SH
 
-from .closure import distinct_rows, transitive_closure
+from .closure import distinct_rows, reachable, transitive_closure
 from .facts import RDF_TYPE, Facts, quiet, to_ntriples, to_rdflib, unescape
 from .kg import BuildError, Violation
 from .namespaces import bind_prefixes
@@ -711,12 +711,7 @@ class _View:
                 below = defaultdict(list)
                 for s, o in self.facts.subject_objects(SUBCLASS_OF):
                     below[o].append(s)
-                got, todo = {start}, [start]
-                while todo:
-                    for s in below.get(todo.pop(), ()):
-                        if s not in got:
-                            got.add(s)
-                            todo.append(s)
+                got = reachable(start, lambda node: below.get(node, ()))
             self._sub[cls] = got
         return got
 
