@@ -105,7 +105,6 @@ class Backend:
     only in the server process."""
 
     local = True
-    big = False  # too big to walk whole (the index page then shows the largest families only)
     describe = "in memory"
     statistics: dict[str, Any] | None = None  # counted when the store was built (bigbuild's manifest)
 
@@ -184,8 +183,6 @@ class MemoryBackend(_OxigraphBackend):
 class FolderBackend(_OxigraphBackend):
     """A store folder built by ``lineage bigbuild``, opened read-only in each process that queries it."""
 
-    big = True
-
     def __init__(self, directory: Path):
         from . import store as stores
 
@@ -220,7 +217,6 @@ class RemoteBackend(Backend):
     """A SPARQL 1.1 Protocol endpoint (``…/query`` of ``oxigraph serve``, Fuseki's ``…/sparql``, …)."""
 
     local = False
-    big = True
 
     def __init__(self, url: str, *, timeout: float = 30.0):
         self.url = url

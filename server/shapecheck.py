@@ -818,13 +818,19 @@ def default_has_method(view: _View, focus: np.ndarray) -> list[dict[str, str]]:
     return _rows(view, this=focus[ok])
 
 
+def _claimed(view: _View, keep: np.ndarray, claimed: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(model, claim, value): each lin:hasClaim whose claim ``keep`` (a mask) holds, with each value
+    of ``claimed`` on that claim."""
+    models, claims = _claims_of(view)
+    kept = keep[claims]
+    models, claims = models[kept], claims[kept]
+    at, values = expand(claims, view.pairs(claimed))
+    return models[at], claims[at], values
+
+
 def default_edge_asserted(view: _View, focus: np.ndarray) -> list[dict[str, str]]:
     """linsh:LineageClaimShape-defaultEdgeAsserted — rows (claim, model, kind, parent)."""
-    models, claims = _claims_of(view)
-    keep = view.mask(focus)[claims] & view.default()[claims]
-    models, claims = models[keep], claims[keep]
-    at, parents = expand(claims, view.pairs(_lin("claimedParent")))
-    models, claims = models[at], claims[at]
+    models, claims, parents = _claimed(view, view.mask(focus) & view.default(), _lin("claimedParent"))
     at, kinds = expand(claims, view.pairs(_lin("claimedKind")))
     models, claims, parents = models[at], claims[at], parents[at]
     missing = ~view.asserted(models, kinds, parents)
@@ -833,11 +839,7 @@ def default_edge_asserted(view: _View, focus: np.ndarray) -> list[dict[str, str]
 
 def _backed(view: _View, claimed: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(model, claim, value) for claims in the default lineage with a source and a quote."""
-    models, claims = _claims_of(view)
-    keep = view.default()[claims] & view.has(_lin("source"))[claims] & view.has(_lin("quote"))[claims]
-    models, claims = models[keep], claims[keep]
-    at, values = expand(claims, view.pairs(claimed))
-    return models[at], claims[at], values
+    return _claimed(view, view.default() & view.has(_lin("source")) & view.has(_lin("quote")), claimed)
 
 
 def edge_backed_by_claim(view: _View, focus: np.ndarray) -> list[dict[str, str]]:
@@ -871,11 +873,7 @@ def license_backed_by_claim(view: _View, focus: np.ndarray) -> list[dict[str, st
 
 def default_license_asserted(view: _View, focus: np.ndarray) -> list[dict[str, str]]:
     """linsh:LicenseClaimShape-defaultLicenseAsserted — rows (claim, model, licence)."""
-    models, claims = _claims_of(view)
-    keep = view.mask(focus)[claims] & view.default()[claims]
-    models, claims = models[keep], claims[keep]
-    at, licences = expand(claims, view.pairs(_lin("claimedLicense")))
-    models, claims = models[at], claims[at]
+    models, claims, licences = _claimed(view, view.mask(focus) & view.default(), _lin("claimedLicense"))
     missing = ~view.asserted(models, np.full(len(models), view.number(_lin("license"))), licences)
     return _rows(view, this=claims[missing], model=models[missing], license=licences[missing])
 
