@@ -442,6 +442,16 @@ class BackendStore(Store):
     add = addN = remove = remove_graph = _refuse  # type: ignore[assignment]
 
 
+def holds_any(graph: Graph, pattern: tuple) -> bool:
+    """Whether some triple of ``graph`` matches ``pattern``: on a store, a query for one row, not for
+    every row (a root of the Hugging Face tree is the subject of 274k triples)."""
+    store = graph.store
+    if isinstance(store, BackendStore):
+        graphs = store._graphs_of(graph)
+        return bool(graphs) and bool(store.rows(pattern, graphs, 1))
+    return pattern in graph
+
+
 def some_subjects(graph: Graph, predicate: URIRef, obj: Any, limit: int) -> list[Any]:
     """At most ``limit`` subjects of ``(?, predicate, obj)`` in ``graph`` (which ones is up to the
     store): a root with 160k children is not fetched whole to show a few of them."""

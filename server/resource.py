@@ -29,6 +29,7 @@ from .backend import (
     UNION,
     BackendStore,
     count_subjects,
+    holds_any,
     largest_families_query,
     some_subjects,
 )
@@ -81,7 +82,7 @@ class Views:
         return triple not in self.asserted
 
     def exists(self, iri: URIRef) -> bool:
-        return (iri, None, None) in self.union or (None, None, iri) in self.union
+        return holds_any(self.union, (iri, None, None)) or holds_any(self.union, (None, None, iri))
 
     def quads(self, pattern: tuple) -> Iterator[tuple]:
         """``(s, p, o, graph IRI)`` for each named graph holding a triple that matches ``pattern``."""

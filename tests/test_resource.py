@@ -236,7 +236,7 @@ def test_a_model_page_lists_a_few_values_per_property_and_counts_the_rest(client
 
 def test_some_subjects_stops_at_its_limit_in_memory_and_in_a_store(built, tmp_path_factory):
     from server import store
-    from server.backend import UNION, BackendStore, FolderBackend, count_subjects, some_subjects
+    from server.backend import UNION, BackendStore, FolderBackend, count_subjects, holds_any, some_subjects
 
     folder = tmp_path_factory.mktemp("some") / "store"
     store.build(folder)
@@ -246,3 +246,5 @@ def test_some_subjects_stops_at_its_limit_in_memory_and_in_a_store(built, tmp_pa
         assert len(every) > 3 and count_subjects(graph, LIN.descendantOf, MODEL.davinci) == len(every)
         some = some_subjects(graph, LIN.descendantOf, MODEL.davinci, 3)
         assert len(some) == 3 and set(some) <= every
+        assert holds_any(graph, (MODEL.davinci, None, None)) and holds_any(graph, (None, None, MODEL.davinci))
+        assert not holds_any(graph, (MODEL["no-such-model"], None, None))

@@ -566,7 +566,6 @@ def test_construct_where_with_solution_modifiers(client, modifiers):
     assert all(p == LIN.descendantOf and o == MODEL.davinci for _s, p, o in answer)
 
 
-
 def test_service_description_links_the_void_description(client):
     """The default dataset of the service description is the dataset VoID describes, and says where."""
     from rdflib.namespace import VOID
