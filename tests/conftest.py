@@ -96,9 +96,12 @@ def oxigraph_serve(folder: Path) -> Iterator[str]:
         process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def live_server(app):
-    """The session app served by waitress on a free loopback port, in a thread: ``(host, port)``."""
+@contextlib.contextmanager
+def waitress_thread(app):
+    """``app`` served by waitress on a free loopback port, in a thread; yields the server.
+
+    On exit the server's sockets are closed by its own loop thread (a trigger thunk): closing them from
+    this thread races the loop's ``select()``, which then fails with EBADF in the server thread."""
     import threading
 
     from waitress import create_server
@@ -106,10 +109,25 @@ def live_server(app):
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, name="waitress", daemon=True)
     thread.start()
-    yield server.effective_host, int(server.effective_port)
-    server.task_dispatcher.shutdown()
-    server.close()
-    thread.join(timeout=5)
+    try:
+        yield server
+    finally:
+        server.task_dispatcher.shutdown()
+
+        def close_all() -> None:  # the listener, the trigger and every open connection: the loop ends
+            for dispatcher in list(server._map.values()):
+                dispatcher.close()
+
+        server.trigger.pull_trigger(close_all)
+        thread.join(timeout=10)
+        assert not thread.is_alive(), "waitress did not stop"
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The session app served by waitress on a free loopback port, in a thread: ``(host, port)``."""
+    with waitress_thread(app) as server:
+        yield server.effective_host, int(server.effective_port)
 
 
 # -- headless Chromium (tests/test_*_browser.py) ----------------------------------------------------

@@ -22,7 +22,7 @@ from click.testing import CliRunner
 
 from server import cli, create_app, kg, sparql, watch
 
-from .conftest import DATA
+from .conftest import DATA, waitress_thread
 
 INTERVAL = 0.1  # seconds between two looks at the files
 VALID = DATA / "valid" / "minimal.ttl"  # adds model:acme-base and model:acme-chat
@@ -213,26 +213,9 @@ def test_a_state_held_past_the_grace_period_is_closed_anyway(watched, fixture_ro
     assert any("still on them" in m for m in messages(caplog))
 
 
-def test_requests_during_a_reload_get_the_old_or_the_new_graph(watched, fixture_root):
-    """Real sockets: clients keep asking while the graph is rebuilt and swapped; every answer is a 200
-    and counts the old graph or the new one, and a client that saw the new one never sees the old again.
-    The processes forked for the new graph hold none of the server's sockets."""
-    from waitress import create_server
-
-    server = create_server(watched, host="127.0.0.1", port=0, threads=4)
-    closing = threading.Event()
-
-    def run() -> None:
-        try:
-            server.run()
-        except OSError:  # its socket closed under its select() as the test ends: that is the stop
-            if not closing.is_set():
-                raise
-
-    serving = threading.Thread(target=run, name="waitress", daemon=True)
-    serving.start()
-    address = (server.effective_host, int(server.effective_port))
-    inode = os.fstat(server.socket.fileno()).st_ino
+def hammer_through_a_reload(app, address, fixture_root):
+    """Two clients (keep-alive, a new connection each time) ask COUNT while ``app`` reloads: their answers,
+    and the processes forked meanwhile."""
     stop = threading.Event()
     seen: dict[str, list[tuple[int, bytes]]] = {"keep-alive": [], "new connection": []}
 
@@ -256,7 +239,7 @@ def test_requests_during_a_reload_get_the_old_or_the_new_graph(watched, fixture_
             client.start()
         wait_until(lambda: all(len(answers) >= 5 for answers in seen.values()), "answers from the old graph")
         shutil.copy(VALID, fixture_root / "data" / "acme.ttl")
-        wait_until(lambda: watcher_of(watched).reloads == 1, "the reload")
+        wait_until(lambda: watcher_of(app).reloads == 1, "the reload")
         done = {kind: len(answers) for kind, answers in seen.items()}
         wait_until(lambda: all(len(seen[kind]) >= done[kind] + 5 for kind in seen), "answers from the new graph")
         forked = descendants() - before
@@ -264,10 +247,18 @@ def test_requests_during_a_reload_get_the_old_or_the_new_graph(watched, fixture_
         stop.set()
         for client in clients:
             client.join(timeout=30)
-        closing.set()
-        server.task_dispatcher.shutdown()
-        server.close()
-        serving.join(timeout=5)
+
+    return seen, forked
+
+
+def test_requests_during_a_reload_get_the_old_or_the_new_graph(watched, fixture_root):
+    """Real sockets: clients keep asking while the graph is rebuilt and swapped; every answer is a 200
+    and counts the old graph or the new one, and a client that saw the new one never sees the old again.
+    The processes forked for the new graph hold none of the server's sockets."""
+    with waitress_thread(watched) as server:
+        address = (server.effective_host, int(server.effective_port))
+        inode = os.fstat(server.socket.fileno()).st_ino
+        seen, forked = hammer_through_a_reload(watched, address, fixture_root)
 
     old, new = (int(answer[1].split()[1]) for answer in (seen["keep-alive"][0], seen["keep-alive"][-1]))
     assert new > old
