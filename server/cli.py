@@ -156,31 +156,39 @@ def licenses_command(model: str, fmt: str, extra: tuple[Path, ...]) -> None:
 
 @main.group("import")
 def import_group() -> None:
-    """Import lineage from other sources as a Turtle data file (check it with 'lineage check FILE')."""
+    """Import lineage from other sources as a data file (check it with 'lineage check FILE')."""
 
 
 @import_group.command("hf")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE, not stdout.")
 @click.option("--name", help="The import's name: its graph is …/graph/import/hf-NAME (default: from PATH).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["turtle", "ntriples"]),
+    help="What to write (default: ntriples when -o names a .nt file, else turtle).",
+)
 @click.option("--strict", is_flag=True, help="Exit 1 when a card was skipped (the rest is still written).")
-def import_hf_command(path: Path, output: Path | None, name: str | None, strict: bool) -> None:
+def import_hf_command(path: Path, output: Path | None, name: str | None, fmt: str | None, strict: bool) -> None:
     """Import Hugging Face model cards: base models, kind of derivation, licence, task, library, dates.
 
     PATH is a folder of model repositories (PATH/<owner>/<name>/README.md, YAML front matter) or a
-    .json/.jsonl file of records as the Hub API returns them. Writes one Turtle document (atomically
-    with -o) whose every edge cites its card. A bad card is reported on stderr (file:line: reason)
-    and skipped. Exit 0 when at least one card was imported, 1 when none was (or, with --strict,
-    when any was skipped), 2 when PATH cannot be read.
+    .json/.jsonl file of records as the Hub API returns them. Writes one Turtle or N-Triples document
+    (atomically with -o) whose every edge cites its card; 'lineage bigbuild' reads N-Triples about
+    twice as fast. A bad card is reported on stderr (file:line: reason) and skipped. Exit 0 when at
+    least one card was imported, 1 when none was (or, with --strict, when any was skipped), 2 when
+    PATH cannot be read.
     """
     from . import hf
 
     if name is not None and hf.slug(name) != name:
         fail(f"--name {name!r}: use lower-case letters, digits and hyphens", 2)
+    fmt = fmt or ("ntriples" if output is not None and output.suffix.lower() == ".nt" else "turtle")
 
     def run(out) -> hf.Result:
         try:
-            result = hf.import_cards(path, name=name, progress=sys.stderr.isatty(), out=out)
+            result = hf.import_cards(path, name=name, progress=sys.stderr.isatty(), out=out, fmt=fmt)
         except (hf.ImportError_, kg.BuildError) as error:
             fail(str(error), 2)
         for problem in result.problems:

@@ -9,10 +9,12 @@ dates (``hub.json``). The expected edges are read from the cards' own ``base_mod
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import shutil
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -319,13 +321,32 @@ def test_a_card_is_quoted_as_written_and_an_other_licence_named_by_its_license_n
     )
 
 
-def test_strings_are_escaped_for_turtle(curated, tmp_path):
-    link = 'https://example.org/a"b\\c'
-    record = {"id": "esc/model", "cardData": {"license": "other", "license_link": link, "base_model": "esc/base"}}
+def written(path: Path, curated: hf.Curated, fmt: str) -> str:
+    """What ``lineage import hf`` writes of ``path`` in ``fmt``."""
+    out = io.StringIO()
+    hf.import_cards(path, curated=curated, out=out, fmt=fmt)
+    return out.getvalue()
+
+
+def test_strings_are_escaped_for_turtle_and_ntriples(curated, tmp_path):
+    link, name = 'https://example.org/a"b\\c', 'Odd "Licence"\n\té\x01 \\ end'
+    card = {"license": "other", "license_link": link, "license_name": name, "base_model": "esc/base"}
     path = tmp_path / "escape.json"
-    path.write_text(json.dumps(record))
-    graph = Graph().parse(data=hf.import_cards(path, curated=curated).turtle, format="turtle")
-    assert graph.value(LICENSE["other"], SCHEMA.url) == Literal(link)
+    path.write_text(json.dumps({"id": "esc/model", "cardData": card}))
+    for fmt, syntax in (("turtle", "turtle"), ("ntriples", "nt")):
+        graph = Graph().parse(data=written(path, curated, fmt), format=syntax)
+        licence = LICENSE["odd-licence-end"]
+        assert (graph.value(licence, SCHEMA.url), graph.value(licence, RDFS.label)) == (Literal(link), Literal(name))
+
+
+def test_ntriples_output_is_the_turtle_one_triple_a_line(folder, graph, curated):
+    """The same graph; every line one triple that the strict N-Triples parsers of rdflib and Oxigraph
+    read, with no prefix, comment or blank line."""
+    text = written(CARDS, curated, "ntriples")
+    assert isomorphic(Graph().parse(data=text, format="nt"), graph)
+    lines = text.splitlines()
+    assert len(lines) == len(graph) == len(list(ox.parse(text, format=ox.RdfFormat.N_TRIPLES)))
+    assert all(line.startswith("<") and line.endswith(" .") for line in lines)
 
 
 # -- the two inputs --------------------------------------------------------------------------------
@@ -427,6 +448,18 @@ def test_cli_import_to_stdout_and_by_name(runner, folder):
         result.stderr.strip()
         == "imported 5 models, 6 edges (1 base model outside the import added by id); skipped 0 cards"
     )
+
+
+def test_cli_import_writes_ntriples_for_a_nt_output_or_when_asked(runner, tmp_path, graph):
+    out = tmp_path / "hf.nt"
+    result = runner.invoke(main, ["import", "hf", str(CARDS), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert isomorphic(Graph().parse(out, format="nt"), graph)
+    result = runner.invoke(main, ["import", "hf", str(CARDS), "--format", "ntriples"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == out.read_text()
+    result = runner.invoke(main, ["import", "hf", str(CARDS), "--format", "turtle", "-o", str(tmp_path / "x.nt")])
+    assert isomorphic(Graph().parse(tmp_path / "x.nt", format="turtle"), graph)  # --format wins over the suffix
 
 
 def test_cli_import_exits_1_and_writes_nothing_when_no_card_is_good(runner, tmp_path):
