@@ -18,6 +18,7 @@ for a folder (see :func:`open_backend`).
 
 from __future__ import annotations
 
+import heapq
 import os
 import re
 import socket
@@ -475,6 +476,51 @@ def count_subjects(graph: Graph, predicate: URIRef, obj: Any) -> int:
         text = f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s {to_ox(predicate)} {to_ox(obj)} }}"
         return int(next(iter(store.backend.query(text, default=graphs or [])))["n"].value) if graphs else 0
     return len(set(graph.subjects(predicate, obj)))
+
+
+def first_values(graph: Graph, subject: Any, limit: int) -> dict[Any, tuple[list[Any], int]]:
+    """Each predicate of ``subject`` in ``graph``: its first ``limit`` distinct values in the order of
+    their text, and how many it has. On a store, a subject with more than a few thousand statements
+    (a root's ``lin:ancestorOf`` has one per descendant) gets a count per predicate; a large one's
+    values stream by and only the first ``limit`` become rdflib terms."""
+    store = graph.store
+    values: dict[Any, set] = {}
+    if isinstance(store, BackendStore):
+        graphs = store._graphs_of(graph)
+        if not graphs:
+            return {}
+        rows = store.rows((subject, None, None), graphs, _FEW + 1)
+        if len(rows) > _FEW:
+            return _first_values_counted(store, graphs, subject, limit)
+    else:
+        rows = graph.triples((subject, None, None))
+    for _s, p, o in rows:
+        values.setdefault(p, set()).add(o)
+    return {p: (sorted(found, key=str)[:limit], len(found)) for p, found in values.items()}
+
+
+_FEW = 5_000
+"""Statements of a subject that :func:`first_values` fetches whole from a store."""
+
+
+def _text(term: Any) -> str:
+    """What ``str()`` gives of the rdflib term for an Oxigraph term."""
+    return term.value
+
+
+def _first_values_counted(store: BackendStore, graphs: list[URIRef], subject: Any, limit: int) -> dict:
+    s = to_ox(subject)
+    text = f"SELECT ?p (COUNT(DISTINCT ?o) AS ?n) WHERE {{ {s} ?p ?o }} GROUP BY ?p"
+    out = {}
+    for row in store.backend.query(text, default=graphs):
+        p, n = to_rdflib(row["p"]), int(row["n"].value)
+        if n <= limit:
+            found = [o for _s, _p, o in store.rows((subject, p, None), graphs)]
+        else:  # sorted here: Oxigraph's ORDER BY took 17 s for a root's 274k values, this takes 1 s
+            answer = store.backend.query(f"SELECT DISTINCT ?o WHERE {{ {s} {to_ox(p)} ?o }}", default=graphs)
+            found = [to_rdflib(o) for o in heapq.nsmallest(limit, (r["o"] for r in answer), key=_text)]
+        out[p] = (sorted(found, key=str), n)
+    return out
 
 
 # -- names --------------------------------------------------------------------------------------------

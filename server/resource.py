@@ -29,6 +29,7 @@ from .backend import (
     UNION,
     BackendStore,
     count_subjects,
+    first_values,
     holds_any,
     largest_families_query,
     some_subjects,
@@ -244,15 +245,11 @@ class Page:
 def facts_of(iri: URIRef) -> list[Fact]:
     """The statements about ``iri``: at most :data:`MAX_VALUES` per property, the rest counted."""
     v = views()
-    by_predicate: dict[URIRef, list] = {}
-    for p, o in v.union.predicate_objects(iri):
-        by_predicate.setdefault(p, []).append(o)
     found = []
-    for p, values in by_predicate.items():
-        values.sort(key=str)
-        found += [Fact(p, o, v.is_inferred((iri, p, o))) for o in values[:MAX_VALUES]]
-        if len(values) > MAX_VALUES:
-            found[-1].more = len(values) - MAX_VALUES
+    for p, (values, total) in first_values(v.union, iri, MAX_VALUES).items():
+        found += [Fact(p, o, v.is_inferred((iri, p, o))) for o in values]
+        if total > len(values):
+            found[-1].more = total - len(values)
     return sorted(found, key=lambda f: (f.inferred, html.curie(f.predicate), f.more, str(f.value)))
 
 

@@ -234,13 +234,20 @@ def test_a_model_page_lists_a_few_values_per_property_and_counts_the_rest(client
     assert f"… and {ancestor_of - 2} more" in statements
 
 
-def test_some_subjects_stops_at_its_limit_in_memory_and_in_a_store(built, tmp_path_factory):
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory):
+    """The bundled graph built into a store (``lineage bigbuild``), read as pages read a store."""
     from server import store
-    from server.backend import UNION, BackendStore, FolderBackend, count_subjects, holds_any, some_subjects
+    from server.backend import UNION, BackendStore, FolderBackend
 
     folder = tmp_path_factory.mktemp("some") / "store"
     store.build(folder)
-    stored = BackendStore(FolderBackend(folder)).graph(UNION)
+    return BackendStore(FolderBackend(folder)).graph(UNION)
+
+
+def test_some_subjects_stops_at_its_limit_in_memory_and_in_a_store(built, stored):
+    from server.backend import count_subjects, holds_any, some_subjects
+
     for graph in (built.union(), stored):
         every = set(graph.subjects(LIN.descendantOf, MODEL.davinci))
         assert len(every) > 3 and count_subjects(graph, LIN.descendantOf, MODEL.davinci) == len(every)
@@ -248,3 +255,17 @@ def test_some_subjects_stops_at_its_limit_in_memory_and_in_a_store(built, tmp_pa
         assert len(some) == 3 and set(some) <= every
         assert holds_any(graph, (MODEL.davinci, None, None)) and holds_any(graph, (None, None, MODEL.davinci))
         assert not holds_any(graph, (MODEL["no-such-model"], None, None))
+
+
+def test_first_values_are_the_same_in_memory_and_in_a_store_fetched_whole_or_counted(built, stored, monkeypatch):
+    from server import backend
+
+    in_memory = backend.first_values(built.union(), MODEL.davinci, 2)
+    values, total = in_memory[LIN.ancestorOf]
+    assert total == len(set(built.union().objects(MODEL.davinci, LIN.ancestorOf))) > 2
+    assert values == sorted(set(built.union().objects(MODEL.davinci, LIN.ancestorOf)), key=str)[:2]
+    assert backend.first_values(stored, MODEL.davinci, 2) == in_memory
+    monkeypatch.setattr(backend, "_FEW", 3)  # davinci's statements are then too many to fetch whole
+    sent = stored.store.queries
+    assert backend.first_values(stored, MODEL.davinci, 2) == in_memory
+    assert stored.store.queries > sent + 1  # a count per predicate, then the values: not one fetch of all
