@@ -135,6 +135,13 @@ class Backend:
         """Distinct triples in the union of our graphs."""
         return int(next(iter(self.query(TRIPLES)))["n"].value)
 
+    def quads(self, pattern: tuple, graphs: list[URIRef]) -> Iterator[tuple] | None:
+        """``(s, p, o, g)`` Oxigraph terms matching ``pattern`` (rdflib terms or None; blank nodes
+        too) in ``graphs``: how a stored blank node is looked up, as SPARQL has no name for one (a
+        query's ``_:b`` is a fresh variable). None when the backend cannot be asked that (a remote
+        endpoint)."""
+        return None
+
     def close(self) -> None:
         pass
 
@@ -153,6 +160,12 @@ class _OxigraphBackend(Backend):
             options["default_graph"] = [ox.NamedNode(str(g)) for g in default]
             options["named_graphs"] = [ox.NamedNode(str(g)) for g in named or []]
         return self.store().query(text, **options)
+
+
+    def quads(self, pattern: tuple, graphs: list[URIRef]) -> Iterator[tuple]:
+        terms = [None if t is None else to_ox(t) for t in pattern]
+        for graph in graphs:
+            yield from self.store().quads_for_pattern(*terms, ox.NamedNode(str(graph)))
 
 
 class MemoryBackend(_OxigraphBackend):
@@ -370,6 +383,8 @@ class BackendStore(Store):
         if found is not None:
             self._cache.move_to_end(key)
             return found
+        if any(isinstance(t, BNode) for t in pattern):
+            return self._blank_rows(pattern, graphs, limit)
         try:
             terms = [None if t is None else str(to_ox(t)) for t in pattern]
         except (ValueError, TypeError):  # not a valid term (a malformed IRI from a URL): matches nothing
@@ -396,6 +411,21 @@ class BackendStore(Store):
             if len(self._cache) > self._size:
                 self._cache.popitem(last=False)
         return found
+
+    def _blank_rows(self, pattern: tuple, graphs: list[URIRef] | None, limit: int | None) -> list[tuple]:
+        """:meth:`rows` for a pattern with a blank node: asked of the store by pattern (a remote
+        endpoint cannot be asked about one of its blank nodes: nothing matches there)."""
+        quads = self.backend.quads(pattern, list(self.backend.graphs) if graphs is None else graphs)
+        found: dict[tuple, None] = {}
+        try:
+            for quad in quads or ():
+                spo = tuple(to_rdflib(term) for term in (quad.subject, quad.predicate, quad.object))
+                found[spo if graphs is not None else (*spo, URIRef(quad.graph_name.value))] = None
+                if limit is not None and len(found) >= limit:
+                    break
+        except (ValueError, TypeError):  # not a valid term (a malformed IRI from a URL): matches nothing
+            return []
+        return list(found)
 
     def triples(self, triple_pattern: tuple, context: Any = None) -> Iterator[tuple]:  # type: ignore[override]
         graphs = self._graphs_of(context)

@@ -18,7 +18,7 @@ values agree with the rdflib graph the core build reasons over. A plain literal 
 
 N-Triples files are read line by line with ``str.split`` (about three times faster than building
 pyoxigraph terms); a line that is not in the plain one-triple-a-line form, and every other format,
-goes through pyoxigraph's parser. Blank node labels are made unique per file.
+goes through pyoxigraph's parser. Blank node labels are made unique per file (:class:`BlankNames`).
 """
 
 from __future__ import annotations
@@ -130,6 +130,46 @@ def to_rdflib(text: str):
 quiet = _quiet_literal_warnings
 
 
+class BlankNames:
+    """The labels of one file's blank nodes, as :class:`Facts` reads them and :func:`relabelled`
+    stores them: the file's prefix (``f3x``: unique per file) and, in N-Triples, the label written
+    in the file; in other formats the order of first appearance (a Turtle ``[]`` has no label, and
+    the parser makes up a random one on each reading)."""
+
+    def __init__(self, prefix: str, by_order: bool):
+        self.prefix, self.by_order = prefix, by_order
+        self._seen: dict[str, str] = {}
+
+    def __call__(self, text: str) -> str:
+        """``_:label`` as read, in its stored form."""
+        if not self.by_order:
+            return "_:" + self.prefix + text[2:]
+        name = self._seen.get(text)
+        if name is None:
+            name = self._seen[text] = f"_:{self.prefix}{len(self._seen)}"
+        return name
+
+    def fresh(self) -> BlankNames:
+        """The same naming, from the start of the file again."""
+        return BlankNames(self.prefix, self.by_order)
+
+
+def relabelled(path: Path, base_iri: str | None, names: BlankNames, graph: str) -> Iterator[ox.Quad]:
+    """The triples of ``path`` as quads of ``graph``, their blank nodes labelled by ``names`` as
+    :class:`Facts` labelled them: Oxigraph's loaders give every blank node a new random label, and
+    the inferences about it would then be about another node."""
+
+    def term(node):
+        return ox.BlankNode(names("_:" + node.value)[2:]) if isinstance(node, ox.BlankNode) else node
+
+    name = ox.NamedNode(graph)
+    try:
+        for quad in ox.parse(path=str(path), format=rdf_format(path), base_iri=base_iri):
+            yield ox.Quad(term(quad.subject), quad.predicate, term(quad.object), name)
+    except SyntaxError as error:
+        raise syntax_problem(path, error) from None
+
+
 class Facts:
     """Asserted triples by predicate, terms numbered; ontology triples first, then data."""
 
@@ -148,8 +188,10 @@ class Facts:
         self.triples = 0
         self.files: list[tuple[Path, int]] = []  # file, triples read from it
         self.file_terms: list[tuple[Path, int]] = []  # file, terms numbered once it was read
+        self.blank_names: dict[Path, BlankNames] = {}  # the files that have blank nodes: how they were named
         self._ontology_done = False
-        self._blank_prefix = ""
+        self._blanks = BlankNames("", False)
+        self._saw_blank = False
 
     # -- terms ----------------------------------------------------------------------------------
 
@@ -219,13 +261,17 @@ class Facts:
 
     def read(self, path: Path, *, base_iri: str | None = None) -> int:
         """Add the triples of one file; returns how many it had."""
-        self._blank_prefix = f"f{len(self.files)}x"
+        ntriples = rdf_format(path) is ox.RdfFormat.N_TRIPLES
+        self._blanks = BlankNames(f"f{len(self.files)}x", by_order=not ntriples)
+        self._saw_blank = False
         before = self.triples
         with quiet():
-            if rdf_format(path) is ox.RdfFormat.N_TRIPLES:
+            if ntriples:
                 self._read_ntriples(path)
             else:
                 self._read_parsed(path, ox.parse(path=str(path), format=rdf_format(path), base_iri=base_iri))
+        if self._saw_blank:
+            self.blank_names[path] = self._blanks
         self.files.append((path, self.triples - before))
         self.file_terms.append((path, len(self.terms)))
         return self.triples - before
@@ -242,7 +288,7 @@ class Facts:
         ids, terms, pairs, keep = self.ids, self.terms, self.pairs, self.keep_literals
         typed_watch, plain_watch, node_watch = self._typed_watch, self._plain_watch, self._node_watch
         typed = self.typed_literals if self._ontology_done else set()
-        prefix = "_:" + self._blank_prefix
+        prefix = "_:" + self._blanks.prefix  # what BlankNames does for N-Triples, inline
         count = 0
         with path.open(encoding="utf-8") as handle:
             for number, line in enumerate(handle, 1):
@@ -263,11 +309,13 @@ class Facts:
                             typed.add(obj)
                 elif first == "_":
                     obj = prefix + obj[2:]
+                    self._saw_blank = True
                 else:
                     self._read_unusual(path, number, line)
                     continue
                 if subject[0] == "_":
                     subject = prefix + subject[2:]
+                    self._saw_blank = True
                 elif subject[0] != "<" or predicate[0] != "<":
                     self._read_unusual(path, number, line)
                     continue
@@ -310,7 +358,8 @@ class Facts:
         """One triple, its terms in N-Triples form (typed literals already normalised)."""
         self.triples += 1
         if subject[0] == "_":
-            subject = "_:" + self._blank_prefix + subject[2:]
+            subject = self._blanks(subject)
+            self._saw_blank = True
         s = self.ids.get(subject)
         if s is None:
             s = self.ids[subject] = len(self.terms)
@@ -325,7 +374,8 @@ class Facts:
                 o = -(hash(obj) & _HASH_MASK) - 1
         else:
             if first == "_":
-                obj = "_:" + self._blank_prefix + obj[2:]
+                obj = self._blanks(obj)
+                self._saw_blank = True
             o = self.ids.get(obj)
             if o is None:
                 o = self.ids[obj] = len(self.terms)

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from flask import Blueprint, Flask, current_app, jsonify, request, url_for
-from rdflib import RDF, RDFS, Dataset, Graph, Literal, URIRef
+from rdflib import RDF, RDFS, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, SKOS
 from werkzeug.wrappers import Response
 
@@ -168,18 +168,22 @@ def not_found(error: NotFound) -> Response:
 
 
 def description(iri: URIRef, *, inferred: bool = True) -> Dataset:
-    """The quads that describe ``iri``: its own, its claims', and the labels of what they link to."""
+    """The quads that describe ``iri``: its own, its claims', those of the blank nodes they reach (as
+    in a concise bounded description), and the labels of the IRIs they link to."""
     dataset = Dataset()
     v = views()
-    subjects = [iri, *(c for c in v.asserted.objects(iri, LIN.hasClaim) if isinstance(c, URIRef))]
-    linked: set[URIRef] = set()
+    subjects = [iri, *(c for c in v.asserted.objects(iri, LIN.hasClaim) if isinstance(c, URIRef | BNode))]
+    described, linked = set(subjects), set()
     with quiet_dataset_deprecations():
-        for subject in subjects:
+        for subject in subjects:  # grows with the blank nodes reached
             for s, p, o, name in v.quads((subject, None, None)):
                 if name == GRAPH_INFERRED and not inferred:
                     continue
                 dataset.add((s, p, o, name))
-                if isinstance(o, URIRef) and o not in subjects:
+                if isinstance(o, BNode) and o not in described:
+                    described.add(o)
+                    subjects.append(o)
+                elif isinstance(o, URIRef) and o not in described:
                     linked.add(o)
         for node in sorted(linked):
             for prop in LABELS:

@@ -43,7 +43,7 @@ from rdflib import RDF, Graph
 
 from . import __version__
 from .closure import Inferred, Rules, materialise
-from .facts import Facts, rdf_format, syntax_problem
+from .facts import BlankNames, Facts, rdf_format, relabelled, syntax_problem
 from .kg import BuildError, Inputs, Violation, parse_turtle, project_root
 from .namespaces import BASE, GRAPH_INFERRED, GRAPH_ONTOLOGY, LIN, data_graph_iri
 from .shapecheck import Shapes
@@ -139,6 +139,11 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+Job = tuple[Path, str, str | None, BlankNames | None]
+"""What the loader stores: a file, its graph, its base IRI (None: our own output, loaded leniently)
+and, when it has blank nodes, how :class:`~server.facts.Facts` labelled them."""
+
+
 class _Loader:
     """Oxigraph's bulk loader on a thread of its own (it releases the GIL), fed a queue of files."""
 
@@ -146,10 +151,10 @@ class _Loader:
         self.store = store
         self.error: BaseException | None = None
         self.seconds = 0.0
-        self._jobs: list[tuple[Path, str, str | None]] = []  # file, graph, base IRI (None: our own output)
+        self._jobs: list[Job] = []
         self._thread: threading.Thread | None = None
 
-    def start(self, jobs: list[tuple[Path, str, str | None]]) -> None:
+    def start(self, jobs: list[Job]) -> None:
         self._jobs = jobs
         self._thread = threading.Thread(target=self._run, name="oxigraph-bulk-load", daemon=True)
         self._thread.start()
@@ -157,7 +162,10 @@ class _Loader:
     def _run(self) -> None:
         started = time.perf_counter()
         try:
-            for path, graph, base in self._jobs:
+            for path, graph, base, names in self._jobs:
+                if names is not None:  # blank nodes: stored with the labels the build gave them
+                    self.store.bulk_extend(relabelled(path, base, names, graph))
+                    continue
                 try:
                     self.store.bulk_load(
                         path=str(path),
@@ -213,12 +221,13 @@ def build(
     loader = _Loader(store)
     asserted = [(p, str(GRAPH_ONTOLOGY), p.resolve().as_uri()) for p in inputs.ontology]
     asserted += [(p, g, p.resolve().as_uri()) for g, p in names.items()]
+    loaded_early = False
     try:
         with _stage(report, "compile"):
             rules, shapes, facts = compile_inputs(inputs)
         if overlap or shapes.needs_store():
-            loader.start(asserted)
-            asserted = []
+            loader.start([(*job, None) for job in asserted])
+            loaded_early = True
         with _stage(report, "read"):
             read_inputs(facts, inputs, names.values(), say)
         report.asserted = facts.triples
@@ -243,15 +252,17 @@ def build(
             read = {str(GRAPH_ONTOLOGY): sum(n for p, n in facts.files if p in inputs.ontology)}
             read |= {g: n for g, (p, n) in zip(names, facts.files[len(inputs.ontology) :], strict=True)}
             read[str(GRAPH_INFERRED)] = report.inferred
-            inferred_file = work / "inferred.nt"
-            _write_lines(inferred_file, inferred.lines())
+            inferred_file, inferred_blank = work / "inferred.nt", work / "inferred-blank.nt"
+            _write_lines(inferred_file, inferred.lines(), inferred_blank)
+            blank = facts.blank_names
             del inferred, facts
         say(f"reasoned: {report.inferred} inferred triples")
         with _stage(report, "store"):
             loader.wait()
-            loader.start([*asserted, (inferred_file, str(GRAPH_INFERRED), None)])
+            loader.start([*_asserted_jobs(store, asserted, blank, loaded_early), *_inferred_jobs(work)])
             loader.wait()
             inferred_file.unlink()
+            inferred_blank.unlink()
             store.flush()
         with _stage(report, "count"):
             report.statistics = graph_statistics(store, read) | report.statistics
@@ -382,15 +393,43 @@ def _stage(report: Report, name: str) -> Iterator[None]:
         report.seconds[name] = report.seconds.get(name, 0.0) + time.perf_counter() - started
 
 
-def _write_lines(path: Path, lines) -> None:
-    with path.open("w", encoding="utf-8") as out:
+def _write_lines(path: Path, lines: Iterable[str], blank: Path) -> None:
+    """The lines into ``path``; those with a blank node (or what looks like one) into ``blank``."""
+    with path.open("w", encoding="utf-8") as out, blank.open("w", encoding="utf-8") as out_blank:
         batch: list[str] = []
         for line in lines:
+            if "_:" in line:
+                out_blank.write(line)
+                continue
             batch.append(line)
             if len(batch) >= 65536:
                 out.write("".join(batch))
                 batch.clear()
         out.write("".join(batch))
+
+
+def _asserted_jobs(
+    store: ox.Store, asserted: list[tuple[Path, str, str]], blank: dict[Path, BlankNames], loaded: bool
+) -> list[Job]:
+    """What is left to load of the inputs. A file with blank nodes is stored with the labels the
+    build gave them; when the inputs were ``loaded`` already (by Oxigraph, with labels of its own),
+    each graph that holds such a file is emptied and stored again."""
+    again = {graph for path, graph, _ in asserted if path in blank} if loaded else set()
+    for graph in again:
+        store.clear_graph(ox.NamedNode(graph))
+    return [
+        (path, graph, base, blank[path].fresh() if path in blank else None)
+        for path, graph, base in asserted
+        if not loaded or graph in again
+    ]
+
+
+def _inferred_jobs(work: Path) -> list[Job]:
+    """The inferences: the lines with blank nodes keep the labels the build wrote."""
+    jobs: list[Job] = [(work / "inferred.nt", str(GRAPH_INFERRED), None, None)]
+    if (work / "inferred-blank.nt").stat().st_size:
+        jobs.append((work / "inferred-blank.nt", str(GRAPH_INFERRED), None, BlankNames("", by_order=False)))
+    return jobs
 
 
 def _replace(work: Path, directory: Path) -> None:

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from rdflib import Graph
+from rdflib import RDF, BNode, Graph, Literal
 from rdflib.compare import isomorphic
 
-from server import cli, hf, kg, store
+from server import backend, cli, create_app, hf, kg, store
 from server.closure import Unsupported
 from server.namespaces import BASE, GRAPH_INFERRED, GRAPH_ONTOLOGY, LIN, MODEL
 
@@ -169,6 +169,83 @@ def test_stored_lineage_answers_as_the_core_build(built_store, built):
     assert ours == theirs and str(MODEL.davinci) in ours
     ask = f"ASK {{ <{MODEL.davinci}> <{LIN.ancestorOf}> <{MODEL.chatgpt}> }}"
     assert opened.query(ask)
+
+
+BLANK_TURTLE = """\
+@prefix lin: <https://w3id.org/model-lineage/ontology#> .
+@prefix model: <https://w3id.org/model-lineage/model/> .
+@prefix source: <https://w3id.org/model-lineage/source/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+
+model:chatgpt lin:hasClaim [
+    a lin:LineageClaim ; lin:claimedParent model:davinci ; lin:claimedKind lin:fineTunedFrom ;
+    lin:source source:gpt-3-paper ; lin:quote "A claim without an IRI." ; lin:claimDate "2020-05-28"^^xsd:date ;
+    lin:confidence lin:low ; lin:inDefaultLineage false
+] .
+"""
+
+
+def blank_ntriples(model: str, quote: str) -> str:
+    """A claim on ``model`` as the blank node ``_:c``, in N-Triples."""
+    lin, claim = "https://w3id.org/model-lineage/ontology#", "_:c"
+    statements = [
+        (f"<{MODEL[model]}>", f"<{lin}hasClaim>", claim),
+        (claim, f"<{RDF.type}>", f"<{lin}LineageClaim>"),
+        (claim, f"<{lin}claimedParent>", f"<{MODEL.davinci}>"),
+        (claim, f"<{lin}claimedKind>", f"<{lin}fineTunedFrom>"),
+        (claim, f"<{lin}source>", f"<{BASE}source/gpt-3-paper>"),
+        (claim, f"<{lin}quote>", f'"{quote}"'),
+        (claim, f"<{lin}claimDate>", '"2020-05-28"^^<http://www.w3.org/2001/XMLSchema#date>'),
+        (claim, f"<{lin}confidence>", f"<{lin}low>"),
+        (claim, f"<{lin}inDefaultLineage>", '"false"^^<http://www.w3.org/2001/XMLSchema#boolean>'),
+    ]
+    return "".join(" ".join(triple) + " .\n" for triple in statements)
+
+
+@pytest.fixture(scope="module")
+def blank_inputs(tmp_path_factory) -> tuple[list[Path], kg.KnowledgeGraph]:
+    """A Turtle ``[]`` and an N-Triples ``_:c`` (the same label in two files: two nodes); the core
+    build with them."""
+    folder = tmp_path_factory.mktemp("blank")
+    (folder / "anonymous.ttl").write_text(BLANK_TURTLE)
+    (folder / "labelled.nt").write_text(blank_ntriples("instructgpt", "One."))
+    (folder / "labelled-too.nt").write_text(blank_ntriples("gpt-4", "Two."))
+    extra = sorted(folder.iterdir())
+    core = kg.build(extra, root=ROOT, use_cache=False)
+    assert core.violations == []
+    return extra, core
+
+
+@pytest.mark.parametrize("overlap", [False, True], ids=["loaded-after", "loaded-while-read"])
+def test_blank_nodes_are_stored_with_their_inferences(tmp_path, blank_inputs, overlap):
+    """The blank nodes the inferences are about are the stored ones: the stored union is the core
+    build's, blank nodes and all (Oxigraph's loaders would give each a new label)."""
+    extra, core = blank_inputs
+    union = core.union()
+    report = store.build(tmp_path / "store", extra, root=ROOT, overlap=overlap)
+    assert report.stored
+    stored = Graph()
+    for quad in store.open(tmp_path / "store").store:
+        stored.add(tuple(backend.to_rdflib(term) for term in (quad.subject, quad.predicate, quad.object)))
+    assert len({s for s in stored.subjects() if isinstance(s, BNode)}) == 3
+    assert len(stored) == len(union) and isomorphic(stored, union)
+
+
+def test_a_claim_without_an_iri_is_described_and_shown_from_a_store_as_in_memory(tmp_path, blank_inputs):
+    """Pages look blank nodes up in the store by pattern (a SPARQL ``_:b`` would match anything), and
+    a description includes the blank nodes it reaches."""
+    extra, core = blank_inputs
+    store.build(tmp_path / "store", extra, root=ROOT)
+    apps = [create_app({"TESTING": True, "GRAPH": core, "QUERY_WORKERS": 0})]
+    apps.append(create_app({"TESTING": True, "STORE": str(tmp_path / "store"), "QUERY_WORKERS": 0}))
+    for model, quote in (("chatgpt", "A claim without an IRI."), ("gpt-4", "Two.")):
+        answers = (app.test_client().get(f"/model/{model}.nt").data for app in apps)
+        local, stored = (Graph().parse(data=answer, format="nt") for answer in answers)
+        assert isomorphic(local, stored)
+        claims = [c for c in stored.objects(MODEL[model], LIN.hasClaim) if isinstance(c, BNode)]
+        assert [stored.value(c, LIN.quote) for c in claims] == [Literal(quote)]
+        page = apps[1].test_client().get(f"/model/{model}", headers={"Accept": "text/html"}).get_data(as_text=True)
+        assert quote in page
 
 
 def test_reopening_is_fast(built_store):
