@@ -11,13 +11,14 @@ stopped without stopping the benchmark):
 - **pyoxigraph**, the floor: Oxigraph's bulk loader alone on the same files, no reasoning, no
   validation; the same questions answered with property paths over the asserted edges;
 - **rdflib** parse, then **pyshacl** (the core build's validation) and, in another process, **owlrl**
-  (the core build's reasoning); **reasonable** (OWL 2 RL in Rust) on the same files — each within
-  ``--budget`` seconds and ``--memory`` GB, else reported as not finished.
+  (the core build's reasoning); **reasonable** (OWL 2 RL in Rust) on the same files; **rdflib's
+  SPARQL** on the floor's questions — each within ``--budget`` seconds and ``--memory`` GB, else
+  reported as not finished.
 
 Every engine reads the same inputs: the ontology, the curated ``data/*.ttl`` and the generated
 import. The questions: ancestors of the deepest model, ASK descendantOf (that model, its root), a
 model's description, the first 100 descendants of the largest root, all of them, and the ten roots
-with most descendants; the answers of ours and of the floor are checked to be the same.
+with most descendants; the answers of ours, of the floor and of rdflib are checked to be the same.
 
 Prints the machine, one block of figures per size, and a Markdown table with the ratios for the
 README. ``python bench/scale.py --help`` for the options. Benchmarks are scripts, not timed tests.
@@ -156,7 +157,7 @@ def child_restart(folder: Path, model: str, root: str) -> None:
         restart=answered - imported,
         answer=first,
     )
-    emit(queries=run_queries(opened.store, model, root, materialised=True))
+    emit(queries=run_queries(oxigraph_asker(opened.store), model, root, materialised=True))
 
 
 def child_floor(data: Path, folder: Path, model: str, root: str) -> None:
@@ -175,7 +176,7 @@ def child_floor(data: Path, folder: Path, model: str, root: str) -> None:
         st.bulk_load(path=str(path), format=rdf_format(path), to_graph=ox.NamedNode(graph), base_iri=path.as_uri())
     st.flush()
     emit(load=time.perf_counter() - started, cpu=cpu_seconds() - cpu, peak_mb=peak_mb(), quads=len(st))
-    emit(queries=run_queries(st, model, root, materialised=False))
+    emit(queries=run_queries(oxigraph_asker(st), model, root, materialised=False))
 
 
 def top10_roots(down: str, roots: str) -> str:
@@ -187,8 +188,20 @@ def top10_roots(down: str, roots: str) -> str:
     )
 
 
-def run_queries(st, model: str, root: str, *, materialised: bool) -> dict:
-    """The questions of issue 5, timed: median of several runs after one warm-up."""
+def oxigraph_asker(st):
+    """Questions to a pyoxigraph store over the union of its graphs; terms as N-Triples text."""
+    import pyoxigraph as ox
+
+    def ask(text: str):
+        result = st.query(text, use_default_graph_as_union=True)
+        return bool(result) if isinstance(result, ox.QueryBoolean) else [tuple(str(t) for t in row) for row in result]
+
+    return ask
+
+
+def run_queries(ask, model: str, root: str, *, materialised: bool, progress=None) -> dict:
+    """The questions of issue 5, timed: median of several runs after one warm-up. ``ask(text)`` gives
+    a boolean or rows of N-Triples term texts; ``progress`` gets the figures so far after each one."""
     down = f"<{LIN}descendantOf>" if materialised else f"{EDGE}+"
     roots = (
         f"FILTER NOT EXISTS {{ ?r <{LIN}derivedFrom> ?x }}" if materialised else f"FILTER NOT EXISTS {{ ?r {EDGE} ?x }}"
@@ -206,8 +219,7 @@ def run_queries(st, model: str, root: str, *, materialised: bool) -> dict:
         times, answer = [], None
         for _ in range(runs + 1):  # the first run warms up
             started = time.perf_counter()
-            result = st.query(text, use_default_graph_as_union=True)
-            answer = bool(result) if name == "ask" else [tuple(str(t) for t in row) for row in result]
+            answer = ask(text)
             times.append(time.perf_counter() - started)
             if len(times) == 2 and times[0] > 5:  # a slow question: one warm run is its figure
                 runs = 1
@@ -217,6 +229,8 @@ def run_queries(st, model: str, root: str, *, materialised: bool) -> dict:
             answer = sorted(answer)
         summary = answer if name in ("ask", "top10_roots") else len(answer)
         out[name] = {"ms": statistics.median(times) * 1000, "answer": summary, "runs": runs}
+        if progress:
+            progress(out)
     return out
 
 
@@ -329,6 +343,25 @@ def child_core(data: Path, which: str) -> None:
         emit(owlrl=time.perf_counter() - started, inferred=len(inferred), descendant=descendant, peak_mb=peak_mb())
 
 
+def child_rdflib(data: Path, model: str, root: str) -> None:
+    """rdflib's in-memory SPARQL: the inputs parsed into a Dataset (the core build's first step), then
+    the floor's questions (property paths over the asserted triples: without owlrl's inferences,
+    which it cannot make past 1k models). Each answer is reported as it comes, for a stopped run."""
+    from server import kg
+
+    started = time.perf_counter()
+    dataset = kg.load(inputs(data))  # its default graph is the union of the named graphs
+    emit(parse=time.perf_counter() - started, triples=len(dataset), peak_mb=peak_mb())
+
+    def ask(text: str):
+        result = dataset.query(text)
+        if result.type == "ASK":
+            return bool(result.askAnswer)
+        return [tuple(t.n3() if t is not None else "" for t in row) for row in result]
+
+    run_queries(ask, model, root, materialised=False, progress=lambda so_far: emit(queries=so_far, peak_mb=peak_mb()))
+
+
 def child_reasonable(data: Path) -> None:
     import reasonable
 
@@ -433,7 +466,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=600, help="seconds a peer may take (default 600)")
     parser.add_argument("--memory", type=float, default=12, help="GB of address space a peer may use (default 12)")
     parser.add_argument("--overlap", action="store_true", help="let Oxigraph load while we read (store.build)")
-    parser.add_argument("--skip", default="", help="peers to leave out: owlrl,pyshacl,reasonable,floor")
+    parser.add_argument("--skip", default="", help="peers to leave out: owlrl,pyshacl,reasonable,rdflib,floor,http")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -445,6 +478,7 @@ def main(argv: list[str] | None = None) -> int:
             "floor": lambda: child_floor(Path(rest[0]), Path(rest[1]), rest[2], rest[3]),
             "core": lambda: child_core(Path(rest[0]), rest[1]),
             "reasonable": lambda: child_reasonable(Path(rest[0])),
+            "rdflib": lambda: child_rdflib(Path(rest[0]), rest[1], rest[2]),
         }[mode]()
         return 0
 
@@ -466,13 +500,15 @@ def main(argv: list[str] | None = None) -> int:
         if "floor" not in skip:
             row["floor"] = run_child(["floor", str(data), str(floor_folder), model, root], 10**6)
             shutil.rmtree(floor_folder, ignore_errors=True)
-        for peer in ("pyshacl", "owlrl", "reasonable"):
+        for peer in ("pyshacl", "owlrl", "reasonable", "rdflib"):
             if peer in skip:
                 continue
             if peer in gave_up:  # stopped at a smaller size: it would be stopped again, later
                 row[peer] = {"stopped": f"not run ({gave_up[peer]})"}
                 continue
-            child = ["core", str(data), peer] if peer != "reasonable" else ["reasonable", str(data)]
+            child = {"reasonable": ["reasonable", str(data)], "rdflib": ["rdflib", str(data), model, root]}.get(
+                peer, ["core", str(data), peer]
+            )
             row[peer] = run_child(child, args.budget, args.memory)
             if "stopped" in row[peer]:
                 gave_up[peer] = f"{row[peer]['stopped']} at {label(models)}"
@@ -480,6 +516,7 @@ def main(argv: list[str] | None = None) -> int:
         print_block(row)
         rows.append(row)
     print_table(rows)
+    print_questions_table(rows)
     print_http_table(rows)
     return 0
 
@@ -497,17 +534,25 @@ def print_block(row: dict) -> None:
     )
     if floor:
         print(f"  pyoxigraph floor: load {seconds(floor.get('load'))} s, peak {floor.get('peak_mb', 0):.0f} MB")
+    rdflib = row.get("rdflib", {})
+    if rdflib:
+        print(
+            f"  rdflib: parse {seconds(rdflib.get('parse'))} s, peak {rdflib.get('peak_mb', 0):.0f} MB "
+            f"{rdflib.get('stopped', '')}"
+        )
     for name, q in restart.get("queries", {}).items():
-        theirs = floor.get("queries", {}).get(name, {})
+        theirs, slow = floor.get("queries", {}).get(name, {}), rdflib.get("queries", {}).get(name, {})
         if not theirs:
             same = ""
         elif name == "describe":
             same = "(ours adds the inferred triples)"
         else:
             same = "same answer" if theirs.get("answer") == q["answer"] else "DIFFERENT ANSWER"
+        if slow and theirs:
+            same += "; rdflib: " + ("same as the floor" if slow["answer"] == theirs["answer"] else "DIFFERENT ANSWER")
         print(
             f"    {name:17} ours {q['ms']:9.2f} ms   floor {theirs.get('ms', float('nan')):9.2f} ms"
-            f"   answer {str(q['answer'])[:60]}  {same}"
+            f"   rdflib {slow.get('ms', float('nan')):10.2f} ms   answer {str(q['answer'])[:40]}  {same}"
         )
     http = row.get("http", {})
     if http.get("ours"):
@@ -529,7 +574,7 @@ def print_block(row: dict) -> None:
             )
     elif http:
         print(f"  HTTP: {http.get('stopped', '?')}")
-    for peer in ("pyshacl", "owlrl", "reasonable"):
+    for peer in ("pyshacl", "owlrl", "reasonable"):  # rdflib is shown with the questions above
         if peer in row:
             found = row[peer]
             shown = {k: v for k, v in found.items() if k not in ("process_wall",)}
@@ -547,7 +592,7 @@ def print_table(rows: list[dict]) -> None:
     for row in rows:
         ours, floor = row["ours"], row.get("floor", {})
         s = ours.get("seconds", {})
-        core = row.get("owlrl", {}) or row.get("pyshacl", {})
+        core = row.get("owlrl", {}) or row.get("pyshacl", {}) or row.get("rdflib", {})  # each parses with rdflib
         owl = row.get("owlrl", {}).get("owlrl")
         shacl = row.get("pyshacl", {}).get("pyshacl")
         rsn = row.get("reasonable", {})
@@ -565,6 +610,28 @@ def print_table(rows: list[dict]) -> None:
             f"| {peer(shacl, row.get('pyshacl', {}))} | {peer(owl, row.get('owlrl', {}))} "
             f"| {peer(rsn_total, rsn)} | {ratio(owl, s.get('reason'))} "
             f"| {ratio(rsn_total, (s.get('read') or 0) + (s.get('reason') or 0))} | {ratio(shacl, s.get('validate'))} |"
+        )
+
+
+def print_questions_table(rows: list[dict]) -> None:
+    """Each question in-process: ours on the store, the pyoxigraph floor and rdflib's SPARQL (both with
+    property paths over the asserted triples); rdflib ÷ ours."""
+    names = ("ancestors", "ask", "describe", "descendants_page", "descendants_all", "top10_roots")
+    print("\n| models | " + " | ".join(f"{n} ms (ours / floor / rdflib)" for n in names) + " | rdflib ÷ ours |")
+    print("|" + "---|" * (len(names) + 2))
+    for row in rows:
+        ours = row["restart"].get("queries", {})
+        floor, rdflib = row.get("floor", {}).get("queries", {}), row.get("rdflib", {}).get("queries", {})
+        cells = []
+        for n in names:
+            figures = [found.get(n, {}).get("ms") for found in (ours, floor, rdflib)]
+            cells.append(" / ".join(f"{ms:.2f}" if ms is not None else "—" for ms in figures))
+        ratios = [ratio(rdflib[n]["ms"], ours[n]["ms"]) for n in names if n in rdflib and n in ours]
+        stopped = row.get("rdflib", {}).get("stopped")
+        print(
+            f"| {label(row['models'])} | "
+            + " | ".join(cells)
+            + f" | {', '.join(ratios)}{' (' + stopped + ')' if stopped else ''} |"
         )
 
 
