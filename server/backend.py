@@ -161,7 +161,6 @@ class _OxigraphBackend(Backend):
             options["named_graphs"] = [ox.NamedNode(str(g)) for g in named or []]
         return self.store().query(text, **options)
 
-
     def quads(self, pattern: tuple, graphs: list[URIRef]) -> Iterator[tuple]:
         terms = [None if t is None else to_ox(t) for t in pattern]
         for graph in graphs:

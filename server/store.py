@@ -104,6 +104,7 @@ class Report:
     seconds: dict[str, float] = field(default_factory=dict)
     peak_rss_mb: float = 0.0
     statistics: dict = field(default_factory=dict)  # what :func:`statistics` counted in the store
+    blank_node_files: list[str] = field(default_factory=list)  # inputs with blank nodes
 
     @property
     def stored(self) -> bool:
@@ -131,6 +132,7 @@ class Report:
             "seconds": self.seconds,
             "peak_rss_mb": self.peak_rss_mb,
             "statistics": self.statistics,
+            "blank_node_files": self.blank_node_files,
         }
 
 
@@ -255,6 +257,7 @@ def build(
             inferred_file, inferred_blank = work / "inferred.nt", work / "inferred-blank.nt"
             _write_lines(inferred_file, inferred.lines(), inferred_blank)
             blank = facts.blank_names
+            report.blank_node_files = sorted(str(path) for path in blank)
             del inferred, facts
         say(f"reasoned: {report.inferred} inferred triples")
         with _stage(report, "store"):

@@ -447,6 +447,21 @@ def test_push_of_a_store_dry_run_uses_the_builds_counts(runner, big_store):
     assert listed == {name: f"{len(graph):,}" for name, graph in stored_graphs(big_store).items()}
 
 
+def test_push_of_a_store_with_blank_nodes_warns_that_each_graph_gets_its_own(runner, oxigraph, previous, tmp_path):
+    from server import store
+
+    from .test_scale_build import BLANK_TURTLE
+
+    extra = tmp_path / "anonymous.ttl"
+    extra.write_text(BLANK_TURTLE)
+    folder = tmp_path / "store"
+    assert store.build(folder, [extra]).stored
+    result = runner.invoke(main, ["push", oxigraph.store, "--update", oxigraph.update, "--store", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert f"lineage: warning: blank nodes in {extra}: each graph gets its own copy on the server" in result.stderr
+    oxigraph.holds(stored_graphs(folder))
+
+
 def test_push_of_a_folder_that_is_not_a_store_exits_2(runner, tmp_path):
     result = runner.invoke(main, ["push", "http://127.0.0.1:9/store", "--store", str(tmp_path)])
     assert result.exit_code == 2
