@@ -500,7 +500,7 @@ def some_subjects(graph: Graph, predicate: URIRef, obj: Any, limit: int) -> list
 def count_subjects(graph: Graph, predicate: URIRef, obj: Any) -> int:
     """How many distinct subjects ``(?, predicate, obj)`` has in ``graph`` (one COUNT on a store)."""
     store = graph.store
-    if isinstance(store, BackendStore):
+    if isinstance(store, BackendStore) and not isinstance(obj, BNode):
         graphs = store._graphs_of(graph)
         text = f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s {to_ox(predicate)} {to_ox(obj)} }}"
         return int(next(iter(store.backend.query(text, default=graphs or [])))["n"].value) if graphs else 0
@@ -518,8 +518,9 @@ def first_values(graph: Graph, subject: Any, limit: int) -> dict[Any, tuple[list
         graphs = store._graphs_of(graph)
         if not graphs:
             return {}
-        rows = store.rows((subject, None, None), graphs, _FEW + 1)
-        if len(rows) > _FEW:
+        few = None if isinstance(subject, BNode) else _FEW + 1  # a blank node has no name to count it by
+        rows = store.rows((subject, None, None), graphs, few)
+        if few is not None and len(rows) >= few:
             return _first_values_counted(store, graphs, subject, limit)
     else:
         rows = graph.triples((subject, None, None))

@@ -246,6 +246,10 @@ def test_a_claim_without_an_iri_is_described_and_shown_from_a_store_as_in_memory
         assert [stored.value(c, LIN.quote) for c in claims] == [Literal(quote)]
         page = apps[1].test_client().get(f"/model/{model}", headers={"Accept": "text/html"}).get_data(as_text=True)
         assert quote in page
+    graph = backend.BackendStore(backend.FolderBackend(tmp_path / "store")).graph(backend.UNION)
+    (claim,) = [c for c in graph.objects(MODEL.chatgpt, LIN.hasClaim) if isinstance(c, BNode)]
+    assert backend.first_values(graph, claim, 50)[LIN.quote] == ([Literal("A claim without an IRI.")], 1)
+    assert backend.count_subjects(graph, LIN.hasClaim, claim) == 1
 
 
 def test_reopening_is_fast(built_store):
