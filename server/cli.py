@@ -374,6 +374,13 @@ def bigbuild_command(directory: Path, paths: tuple[Path, ...], entailments: str,
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Push the store folder 'lineage bigbuild' built, not the graph 'lineage build' builds.",
 )
+@click.option(
+    "--prune",
+    "prune_url",
+    metavar="QUERY_URL",
+    help="Remove the graphs under the prefix that the store holds and the build no longer has (a data file "
+    "removed); QUERY_URL is its SPARQL query endpoint (Oxigraph /query, Fuseki /DS/sparql), asked to list them.",
+)
 @click.option("--dry-run", is_flag=True, help="Print the graphs and triple counts that would be sent; send nothing.")
 def push_command(
     url: str,
@@ -383,6 +390,7 @@ def push_command(
     timeout: float,
     bulk: bool,
     folder: Path | None,
+    prune_url: str | None,
     dry_run: bool,
 ) -> None:
     """Send the built graph, named graphs kept, to the SPARQL 1.1 Graph Store Protocol endpoint URL.
@@ -399,8 +407,9 @@ def push_command(
 
     try:
         pushing.Endpoint(url)
-        if update_url:
-            pushing.Endpoint(update_url)
+        for other in (update_url, prune_url):
+            if other:
+                pushing.Endpoint(other)
         prefix = pushing.check_iri(graph_prefix or pushing.GRAPH_BASE, "--graph-prefix")
     except pushing.PushError as error:
         fail(str(error), 2)
@@ -438,7 +447,10 @@ def push_command(
 
     try:
         with spool as uploads:
-            summary = pushing.push(uploads, url, update_url=update_url, timeout=timeout, bulk=bulk, say=say)
+            prune = (prune_url, prefix) if prune_url else None
+            summary = pushing.push(
+                uploads, url, update_url=update_url, timeout=timeout, bulk=bulk, prune=prune, say=say
+            )
     except pushing.PushError as error:
         fail(str(error))
     click.echo(str(summary))

@@ -24,12 +24,13 @@ from __future__ import annotations
 import base64
 import contextlib
 import http.client
+import json
 import re
 import secrets
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 from urllib.parse import quote, unquote, urlencode, urlsplit
@@ -89,9 +90,14 @@ class Summary:
     graphs: int
     triples: int
     seconds: float
+    pruned: list[str] = field(default_factory=list)  # graphs removed: an earlier push sent them, this one did not
 
     def __str__(self) -> str:
         head = f"pushed {self.graphs} graphs ({self.triples:,} triples) to {self.store} in {self.seconds:.2f} s"
+        if self.pruned:
+            head += f"\nremoved {len(self.pruned)} graphs the build no longer has: " + ", ".join(
+                f"<{g}>" for g in self.pruned
+            )
         if self.update:
             return f"{head}\nswapped in by one update request to {self.update}: all graphs replaced at once"
         return (
@@ -309,6 +315,17 @@ class Endpoint:
                     out.write(chunk)
             return _media_type(response) or N_TRIPLES
 
+    def graphs(self, prefix: str) -> list[str]:
+        """The named graphs under ``prefix`` that this SPARQL 1.1 query endpoint holds."""
+        text = f'SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ }} FILTER(STRSTARTS(STR(?g), "{prefix}")) }}'
+        headers = {"Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"}
+        with self.call("POST", body=text.encode("utf-8"), headers=headers) as response:
+            try:
+                rows = json.loads(response.read())["results"]["bindings"]
+                return sorted(row["g"]["value"] for row in rows)
+            except (ValueError, KeyError, TypeError) as error:
+                raise PushError(f"{self.where} did not answer a SPARQL query with JSON results ({error})") from None
+
     def update(self, text: str) -> None:
         """Run one SPARQL 1.1 Update request."""
         with self.call("POST", body=text.encode("utf-8"), headers={"Content-Type": "application/sparql-update"}):
@@ -355,6 +372,7 @@ def push(
     update_url: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     bulk: bool = False,
+    prune: tuple[str, str] | None = None,
     say: Callable[[str], None] = lambda message: None,
 ) -> Summary:
     """Stage, verify and swap in every upload on the Graph Store at ``store_url``.
@@ -362,6 +380,9 @@ def push(
     ``update_url`` is the SPARQL Update endpoint of the same store: with it the swap is one
     transaction. ``bulk`` stages with Oxigraph's bulk loader (``?no_transaction``): about ten times
     faster on a big graph, and safe here, since a staged graph is counted before it is used.
+    ``prune`` (a SPARQL query endpoint of the same store, a graph prefix) removes the graphs under the
+    prefix that the store holds and this push does not send, with the swap when there is
+    ``update_url`` (in the same transaction), else after it.
     ``say`` receives a line per step. Raises :class:`PushError`, after removing the
     staging graphs, with the remote graphs as they were (or, if the server stopped answering
     during the one swap request, all old or all new)."""
@@ -371,8 +392,14 @@ def push(
     token = secrets.token_hex(8)
     staged = [(upload, staging_iri(token, index)) for index, upload in enumerate(uploads)]
     total = sum(upload.triples for upload in uploads)
-    step, sent = "", []  # sent: staging graphs the server may hold
+    step, sent, stale = "", [], []  # sent: staging graphs the server may hold
     try:
+        if prune is not None:
+            query, prefix = Endpoint(prune[0], timeout), prune[1]
+            step = f"listing the graphs under <{prefix}> with a query to {query.where}"
+            sending = {upload.target for upload in uploads}
+            stale = [g for g in query.graphs(prefix) if g not in sending and _ABSOLUTE_IRI.match(g)]
+            say(f"{len(stale)} graphs under <{prefix}> that the build no longer has will be removed")
         say(f"staging {len(uploads)} graphs ({total:,} triples) on {store.where} as {STAGING_BASE}{token}:<n>")
         for upload, staging in staged:
             step = f"staging <{upload.target}> as <{staging}>"
@@ -386,26 +413,31 @@ def push(
         say("staged graphs hold exactly the triples sent")
         if update is not None:
             step = f"swapping the staged graphs in with one update request to {update.where}"
-            update.update(swap_update(staged))
+            update.update(swap_update(staged, stale))
         else:
             step = "replacing the graphs one by one with PUT"
             _swap_by_put(store, staged, say)
+            for graph in stale:
+                step = f"removing <{graph}>, which the build no longer has (the new graphs are in place)"
+                store.delete(graph)
     except (PushError, KeyboardInterrupt) as error:
         if isinstance(error, Unreachable) and not error.connected and sent and step.startswith("staging"):
             sent.pop()  # that PUT never reached the server
         raise PushError(_failure(error, step, store, update, sent)) from None
-    return Summary(store.where, update.where if update else None, len(uploads), total, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    return Summary(store.where, update.where if update else None, len(uploads), total, seconds, stale)
 
 
-def swap_update(staged: Sequence[tuple[Upload, str]]) -> str:
+def swap_update(staged: Sequence[tuple[Upload, str]], stale: Sequence[str] = ()) -> str:
     """One SPARQL Update request that moves every staged graph onto its target (an empty graph
-    drops its target)."""
+    drops its target) and drops the ``stale`` graphs."""
     operations = [
         f"MOVE GRAPH <{staging}> TO GRAPH <{upload.target}>"
         if upload.triples
         else f"DROP SILENT GRAPH <{upload.target}>"
         for upload, staging in staged
     ]
+    operations += [f"DROP SILENT GRAPH <{graph}>" for graph in stale]
     return " ;\n".join(operations) + "\n"
 
 
@@ -497,6 +529,8 @@ def _failure(error: BaseException, step: str, store: Endpoint, update: Endpoint 
         lines.append(f"the graphs on {store.where} are partly replaced: push again when the server is back")
     elif isinstance(error, _SwapFailed):
         lines.append(f"the graphs on {store.where} hold their previous content again")
+    elif step.startswith("removing"):
+        lines.append(f"the new graphs are on {store.where}; push again with --prune to remove the rest")
     else:
         lines.append(f"the graphs on {store.where} were not changed")
     return "\n".join(lines)

@@ -400,6 +400,39 @@ def test_a_bad_url_or_prefix_exits_2_before_building(runner, args, message):
     assert message in result.output
 
 
+def one_triple(text: str) -> Graph:
+    graph = Graph()
+    graph.add((URIRef("https://example.org/s"), URIRef("https://example.org/p"), Literal(text)))
+    return graph
+
+
+@pytest.mark.parametrize("swap", ["update", "put"], ids=["one-update-request", "put-by-graph"])
+def test_prune_removes_the_graphs_under_the_prefix_that_the_build_no_longer_has(runner, oxigraph, ours, swap):
+    gone, other = push.GRAPH_BASE + "data/a-removed-file", "https://example.org/graph/not-ours"
+    oxigraph.put(gone, one_triple("sent by an earlier push"))
+    oxigraph.put(other, one_triple("someone else's"))
+    update = ["--update", oxigraph.update] if swap == "update" else []
+    result = runner.invoke(main, ["push", oxigraph.store, *update])
+    assert result.exit_code == 0, result.output
+    assert gone in oxigraph.graph_names()  # without --prune it stays
+    result = runner.invoke(main, ["push", oxigraph.store, *update, "--prune", oxigraph.base + "/query"])
+    assert result.exit_code == 0, result.output
+    oxigraph.holds({**ours, other: one_triple("someone else's")})
+    assert f"removed 1 graphs the build no longer has: <{gone}>" in result.stdout
+
+
+def test_prune_that_cannot_list_the_graphs_changes_nothing(runner, oxigraph, previous):
+    gone = push.GRAPH_BASE + "data/a-removed-file"
+    oxigraph.put(gone, one_triple("sent by an earlier push"))
+    port = free_port()
+    result = runner.invoke(main, ["push", oxigraph.store, "--prune", f"http://127.0.0.1:{port}/query"])
+    assert result.exit_code == 1
+    assert f"failed while listing the graphs under <{push.GRAPH_BASE}>" in result.stderr
+    assert f"the graphs on {oxigraph.store} were not changed" in result.stderr
+    oxigraph.holds({**previous, gone: one_triple("sent by an earlier push")})
+    no_traceback(result)
+
+
 def test_swap_update_moves_every_graph_in_one_request(tmp_path: Path):
     uploads = [push.Upload("urn:t:a", tmp_path / "a.nt", 3), push.Upload("urn:t:empty", tmp_path / "b.nt", 0)]
     text = push.swap_update([(uploads[0], "urn:s:0"), (uploads[1], "urn:s:1")])
