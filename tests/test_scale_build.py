@@ -59,7 +59,7 @@ def test_forest_is_hugging_face_shaped():
 
 
 def test_ntriples_are_what_lineage_import_hf_makes_of_the_records(tmp_path):
-    """The generator writes the importer's triples itself (fast); they must stay the importer's."""
+    """The generator's records import without a problem, and its N-Triples are that import's graph."""
     gen = generator()
     forest = gen.generate(150, 11)
     gen.write_records(forest, tmp_path / "cards.jsonl")
