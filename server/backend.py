@@ -472,12 +472,17 @@ class BackendStore(Store):
     add = addN = remove = remove_graph = _refuse  # type: ignore[assignment]
 
 
+def _stored(graph: Graph) -> tuple[BackendStore, list[URIRef]] | None:
+    """The store ``graph`` reads and the graphs it reads there; None for a graph in memory."""
+    store = graph.store
+    return (store, store._graphs_of(graph) or []) if isinstance(store, BackendStore) else None
+
+
 def holds_any(graph: Graph, pattern: tuple) -> bool:
     """Whether some triple of ``graph`` matches ``pattern``: on a store, a query for one row, not for
     every row (a root of the Hugging Face tree is the subject of 274k triples)."""
-    store = graph.store
-    if isinstance(store, BackendStore):
-        graphs = store._graphs_of(graph)
+    if stored := _stored(graph):
+        store, graphs = stored
         return bool(graphs) and bool(store.rows(pattern, graphs, 1))
     return pattern in graph
 
@@ -485,9 +490,8 @@ def holds_any(graph: Graph, pattern: tuple) -> bool:
 def some_subjects(graph: Graph, predicate: URIRef, obj: Any, limit: int) -> list[Any]:
     """At most ``limit`` subjects of ``(?, predicate, obj)`` in ``graph`` (which ones is up to the
     store): a root with 160k children is not fetched whole to show a few of them."""
-    store = graph.store
-    if isinstance(store, BackendStore):
-        graphs = store._graphs_of(graph)
+    if stored := _stored(graph):
+        store, graphs = stored
         return [s for s, _p, _o in store.rows((None, predicate, obj), graphs, limit)] if graphs else []
     found = []
     for subject in graph.subjects(predicate, obj, unique=True):
@@ -499,11 +503,10 @@ def some_subjects(graph: Graph, predicate: URIRef, obj: Any, limit: int) -> list
 
 def count_subjects(graph: Graph, predicate: URIRef, obj: Any) -> int:
     """How many distinct subjects ``(?, predicate, obj)`` has in ``graph`` (one COUNT on a store)."""
-    store = graph.store
-    if isinstance(store, BackendStore) and not isinstance(obj, BNode):
-        graphs = store._graphs_of(graph)
+    if (stored := _stored(graph)) and not isinstance(obj, BNode):
+        store, graphs = stored
         text = f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s {to_ox(predicate)} {to_ox(obj)} }}"
-        return int(next(iter(store.backend.query(text, default=graphs or [])))["n"].value) if graphs else 0
+        return int(next(iter(store.backend.query(text, default=graphs)))["n"].value) if graphs else 0
     return len(set(graph.subjects(predicate, obj)))
 
 
@@ -512,10 +515,9 @@ def first_values(graph: Graph, subject: Any, limit: int) -> dict[Any, tuple[list
     their text, and how many it has. On a store, a subject with more than a few thousand statements
     (a root's ``lin:ancestorOf`` has one per descendant) gets a count per predicate; a large one's
     values stream by and only the first ``limit`` become rdflib terms."""
-    store = graph.store
     values: dict[Any, set] = {}
-    if isinstance(store, BackendStore):
-        graphs = store._graphs_of(graph)
+    if stored := _stored(graph):
+        store, graphs = stored
         if not graphs:
             return {}
         few = None if isinstance(subject, BNode) else _FEW + 1  # a blank node has no name to count it by

@@ -414,15 +414,16 @@ def push_command(
     except pushing.PushError as error:
         fail(str(error), 2)
     if folder is not None:  # a bigbuild store: it was validated when it was built
-        from .store import MANIFEST
+        from . import store as stores
 
         try:
-            stored = pushing.store_graphs(folder, prefix=prefix, inferred=not no_inferred)
+            opened = stores.open(folder)
         except kg.BuildError as error:
             fail(str(error), 2)
+        stored = pushing.store_graphs(opened, prefix=prefix, inferred=not no_inferred)
         counts = {name: count for name, (_, count) in stored.items()}
-        spool = pushing.spooled_store(folder, stored)
-        shared = json.loads((folder / MANIFEST).read_text(encoding="utf-8")).get("blank_node_files")
+        spool = pushing.spooled_store(opened, stored)
+        shared = opened.manifest.get("blank_node_files")
         if not dry_run and shared:
             click.echo(
                 f"lineage: warning: blank nodes in {', '.join(shared)}: each graph gets its own copy on the server",

@@ -61,6 +61,7 @@ import yaml
 from rdflib import RDF, Graph, URIRef
 from tqdm import tqdm
 
+from .facts import RDF_TYPE
 from .namespaces import BASE, LICENSE, LIN, MODEL, ONTOLOGY_IRI
 
 HUB = "https://huggingface.co/"
@@ -499,9 +500,6 @@ def _block(subject: str, pairs: list[tuple[str, str]]) -> str:
             lines.append(f"    {p} {o}")
         last = p
     return f"{_iri(subject)}\n" + " ;\n".join(lines) + " .\n"
-
-
-RDF_TYPE = f"<{RDF.type}>"
 
 
 def _full(term: str) -> str:

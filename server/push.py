@@ -32,13 +32,16 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from rdflib import BNode, Graph
 
 from .kg import KnowledgeGraph, quiet_dataset_deprecations
 from .namespaces import BASE, GRAPH_INFERRED, GRAPH_ONTOLOGY
+
+if TYPE_CHECKING:
+    from .store import LineageStore
 
 GRAPH_BASE = BASE + "graph/"
 STAGING_BASE = "urn:lineage:staging:"
@@ -152,13 +155,12 @@ def spooled(graphs: Mapping[str, Graph]) -> Iterator[list[Upload]]:
         yield uploads
 
 
-def store_graphs(folder: Path, *, prefix: str = GRAPH_BASE, inferred: bool = True) -> dict[str, tuple[str, int]]:
+def store_graphs(
+    opened: LineageStore, *, prefix: str = GRAPH_BASE, inferred: bool = True
+) -> dict[str, tuple[str, int]]:
     """The graphs of a store built by ``lineage bigbuild``, by their name on the server: the graph's
     name in the store and its number of triples (from the build's count, else counted now)."""
-    from . import store as stores
-
     check_iri(prefix, "graph prefix")
-    opened = stores.open(folder)
     counts = (opened.manifest.get("statistics") or {}).get("counts") or {}
     found = {}
     for name in opened.graphs:
@@ -172,13 +174,10 @@ def store_graphs(folder: Path, *, prefix: str = GRAPH_BASE, inferred: bool = Tru
 
 
 @contextlib.contextmanager
-def spooled_store(folder: Path, graphs: Mapping[str, tuple[str, int]]) -> Iterator[list[Upload]]:
+def spooled_store(opened: LineageStore, graphs: Mapping[str, tuple[str, int]]) -> Iterator[list[Upload]]:
     """Each graph of a built store dumped as N-Triples into a temporary folder, removed on exit."""
     import pyoxigraph as ox
 
-    from . import store as stores
-
-    opened = stores.open(folder)
     with tempfile.TemporaryDirectory(prefix="lineage-push-") as spool:
         uploads = []
         for index, (target, (name, count)) in enumerate(graphs.items()):

@@ -103,7 +103,7 @@ class Report:
     violations: list[Violation] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     peak_rss_mb: float = 0.0
-    statistics: dict = field(default_factory=dict)  # what :func:`statistics` counted in the store
+    statistics: dict = field(default_factory=dict)  # lineage_statistics and graph_statistics
     blank_node_files: list[str] = field(default_factory=list)  # inputs with blank nodes
 
     @property
@@ -262,7 +262,8 @@ def build(
         say(f"reasoned: {report.inferred} inferred triples")
         with _stage(report, "store"):
             loader.wait()
-            loader.start([*_asserted_jobs(store, asserted, blank, loaded_early), *_inferred_jobs(work)])
+            jobs = _asserted_jobs(store, asserted, blank, loaded_early)
+            loader.start([*jobs, *_inferred_jobs(inferred_file, inferred_blank)])
             loader.wait()
             inferred_file.unlink()
             inferred_blank.unlink()
@@ -295,14 +296,16 @@ def lineage_statistics(facts: Facts, inferred: Inferred) -> dict:
     models in a second instead of a quarter of a minute."""
     import numpy as np
 
+    def asserted(predicate: str) -> np.ndarray:
+        return np.frombuffer(facts.pairs.get(predicate, b""), dtype=np.int64).reshape(-1, 2)
+
     def pairs(predicate: str) -> np.ndarray:
-        asserted = np.frombuffer(facts.pairs.get(predicate, b""), dtype=np.int64).reshape(-1, 2)
         more = inferred.properties.get(predicate, np.zeros((0, 2), dtype=np.int64))
-        return np.unique(np.concatenate([asserted, more]), axis=0)
+        return np.unique(np.concatenate([asserted(predicate), more]), axis=0)
 
     none = np.zeros(0, dtype=np.int64)
     model = facts.find(f"<{LIN.Model}>")
-    typed = np.frombuffer(facts.pairs.get(f"<{RDF.type}>", b""), dtype=np.int64).reshape(-1, 2)
+    typed = asserted(f"<{RDF.type}>")
     models = np.union1d(
         typed[typed[:, 1] == model, 0] if model is not None else none, inferred.types.get(f"<{LIN.Model}>", none)
     )
@@ -427,11 +430,12 @@ def _asserted_jobs(
     ]
 
 
-def _inferred_jobs(work: Path) -> list[Job]:
-    """The inferences: the lines with blank nodes keep the labels the build wrote."""
-    jobs: list[Job] = [(work / "inferred.nt", str(GRAPH_INFERRED), None, None)]
-    if (work / "inferred-blank.nt").stat().st_size:
-        jobs.append((work / "inferred-blank.nt", str(GRAPH_INFERRED), None, BlankNames("", by_order=False)))
+def _inferred_jobs(lines: Path, blank: Path) -> list[Job]:
+    """The inferences (as :func:`_write_lines` split them): those with blank nodes keep the labels
+    the build wrote."""
+    jobs: list[Job] = [(lines, str(GRAPH_INFERRED), None, None)]
+    if blank.stat().st_size:
+        jobs.append((blank, str(GRAPH_INFERRED), None, BlankNames("", by_order=False)))
     return jobs
 
 
