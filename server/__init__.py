@@ -9,7 +9,7 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 DEFAULTS: dict[str, Any] = {
     "BASE_IRI": "https://w3id.org/model-lineage/",  # IRIs under it are served at their path here
