@@ -43,6 +43,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lineage.files import atomic_output
+
 KINDS = ("finetune", "adapter", "quantized", "merge")
 FINETUNE, ADAPTER, QUANTIZED, MERGE = range(4)
 NAME_TAG = {FINETUNE: "ft", ADAPTER: "lora", QUANTIZED: "q4", MERGE: "merge"}
@@ -260,17 +262,17 @@ def write_ntriples(forest: Forest, path: Path, name: str, curated_root: Path | N
     """Write what ``lineage import hf --name NAME -o PATH.nt`` writes of the forest's records: the
     importer itself (``server/hf.py``) runs on them, so the benchmark reads exactly its output.
     ``curated_root``: a project whose curated models and licences the import refers to rather than
-    declares again (default: none). Returns the importer's :class:`~server.hf.Result`."""
+    declares again (default: none). Returns the importer's :class:`~lineage.importers.hf.Result`."""
     import tempfile
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from server import hf, kg
+    from lineage.importers import hf
 
     curated = hf.Curated.bundled(curated_root) if curated_root else hf.Curated()
     with tempfile.TemporaryDirectory(prefix="lineage-generate-") as folder:
         records_file = Path(folder) / "records.jsonl"
         write_records(forest, records_file)
-        with kg.atomic_output(path) as out:
+        with atomic_output(path) as out:
             return hf.import_cards(records_file, name=name, curated=curated, out=out, fmt="ntriples")
 
 

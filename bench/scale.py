@@ -5,7 +5,7 @@ For each size (``--sizes``, default 1k,10k,100k,1M models) it generates a forest
 own (so that peak memory is that process's alone, and a peer that runs out of time or memory is
 stopped without stopping the benchmark):
 
-- **ours**: ``server.store.build`` — read, validate, reason, store; seconds per stage, CPU
+- **ours**: ``lineage.bigbuild.folder.build`` — read, validate, reason, store; seconds per stage, CPU
   seconds, peak resident memory; then a **restart** (a new process: import, ``store.open``, first
   answer) and the **queries** on the built store;
 - **pyoxigraph**, the floor: Oxigraph's bulk loader alone on the same files, no reasoning, no
@@ -37,6 +37,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from rdflib import URIRef
+
+from lineage.build import Inputs, KnowledgeGraph, reason, validate
+from lineage.build import load as load_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -119,13 +124,13 @@ def cpu_seconds() -> float:
 
 
 def inputs(data: Path):
-    from server import kg
+    pass
 
-    return kg.Inputs.bundled(ROOT, [data])
+    return Inputs.bundled(ROOT, [data])
 
 
 def child_ours(data: Path, folder: Path, overlap: bool) -> None:
-    from server import store
+    from lineage.bigbuild import folder as store
 
     started, cpu = time.perf_counter(), cpu_seconds()
     report = store.build(folder, [data], root=ROOT, overlap=overlap)
@@ -143,7 +148,7 @@ def child_ours(data: Path, folder: Path, overlap: bool) -> None:
 
 def child_restart(folder: Path, model: str, root: str) -> None:
     started = time.perf_counter()
-    from server import store
+    from lineage.bigbuild import folder as store
 
     imported = time.perf_counter()
     opened = store.open(folder)
@@ -163,9 +168,9 @@ def child_restart(folder: Path, model: str, root: str) -> None:
 def child_floor(data: Path, folder: Path, model: str, root: str) -> None:
     import pyoxigraph as ox
 
-    from server.facts import rdf_format
-    from server.namespaces import GRAPH_ONTOLOGY
-    from server.store import graph_names
+    from lineage.bigbuild.facts import rdf_format
+    from lineage.bigbuild.folder import graph_names
+    from lineage.namespaces import GRAPH_ONTOLOGY
 
     shutil.rmtree(folder, ignore_errors=True)
     started, cpu = time.perf_counter(), cpu_seconds()
@@ -264,7 +269,7 @@ def child_http(folder: Path, model: str, root: str) -> None:
 
     logs = Path(tempfile.mkdtemp(prefix="lineage-scale-http-"))
     env = dict(os.environ, LINEAGE_RESULT_LIMIT="10000000", LINEAGE_QUERY_TIMEOUT="300")
-    cli = "import sys; from server.cli import main; sys.exit(main(prog_name='lineage'))"
+    cli = "import sys; from lineage.cli import main; sys.exit(main(prog_name='lineage'))"
     servers = []
     try:
         for name, argv, ready_path, query_path in (
@@ -331,20 +336,20 @@ def _ask(conn, method: str, path: str, body: bytes | None, accept: str) -> bytes
 
 def child_core(data: Path, which: str) -> None:
     """The core build's engines: rdflib parse, then pyshacl (validate) or owlrl (reason)."""
-    from server import kg
+    pass
 
     given = inputs(data)
     started = time.perf_counter()
-    dataset = kg.load(given)
+    dataset = load_inputs(given)
     emit(parse=time.perf_counter() - started, triples=len(dataset), peak_mb=peak_mb())
     started = time.perf_counter()
     if which == "pyshacl":
-        violations = kg.validate(given, dataset)
+        violations = validate(given, dataset)
         emit(pyshacl=time.perf_counter() - started, violations=len(violations), peak_mb=peak_mb())
     else:
-        graph = kg.KnowledgeGraph(dataset, given, "").asserted()
-        inferred = kg.reason(graph)
-        descendant = sum(1 for _ in inferred.triples((None, kg.URIRef(LIN + "descendantOf"), None)))
+        graph = KnowledgeGraph(dataset, given, "").asserted()
+        inferred = reason(graph)
+        descendant = sum(1 for _ in inferred.triples((None, URIRef(LIN + "descendantOf"), None)))
         emit(owlrl=time.perf_counter() - started, inferred=len(inferred), descendant=descendant, peak_mb=peak_mb())
 
 
@@ -352,10 +357,10 @@ def child_rdflib(data: Path, model: str, root: str) -> None:
     """rdflib's in-memory SPARQL: the inputs parsed into a Dataset (the core build's first step), then
     the floor's questions (property paths over the asserted triples: without owlrl's inferences,
     which it cannot make past 1k models). Each answer is reported as it comes, for a stopped run."""
-    from server import kg
+    pass
 
     started = time.perf_counter()
-    dataset = kg.load(inputs(data))  # its default graph is the union of the named graphs
+    dataset = load_inputs(inputs(data))  # its default graph is the union of the named graphs
     emit(parse=time.perf_counter() - started, triples=len(dataset), peak_mb=peak_mb())
 
     def ask(text: str):

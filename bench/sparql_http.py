@@ -42,8 +42,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lineage.build import build_graph
+
 if TYPE_CHECKING:
-    from server.kg import KnowledgeGraph
+    from lineage.build import KnowledgeGraph
 
 ROOT = Path(__file__).resolve().parents[1]
 SPARQL_JSON = "application/sparql-results+json"
@@ -138,9 +140,9 @@ class BenchError(RuntimeError):
 
 def export_dataset(folder: Path) -> tuple[Path, KnowledgeGraph]:
     """Build the graph (cached in ``LINEAGE_CACHE_DIR``, where the server finds it) and write it as N-Quads."""
-    from server import cli, kg
+    from lineage import cli
 
-    graph = kg.build(root=ROOT)
+    graph = build_graph(root=ROOT)
     if graph.violations:
         raise BenchError(f"the graph has {len(graph.violations)} SHACL violations; run 'lineage check'")
     path = folder / "lineage.nq"
@@ -167,8 +169,8 @@ def workload(name: str, values: dict[str, str], graph: KnowledgeGraph) -> Worklo
     The parameters are resolved to RDF terms by the project's own binding code, then written as one
     ``VALUES`` clause at the top of the outermost group pattern: the same place an initial binding takes.
     """
-    from server import queries
-    from server.namespaces import PREFIXES
+    from lineage.namespaces import PREFIXES
+    from lineage.query import saved as queries
 
     saved = queries.load_all(ROOT / "queries")
     if name not in saved:
@@ -615,7 +617,7 @@ def start_servers(args: argparse.Namespace, folder: Path, data: Path, started: l
         env["LINEAGE_QUERY_WORKERS"] = str(args.workers)
     port = free_port()
     serve = ["serve", "--host", "127.0.0.1", "--port", str(port), "--threads", str(args.threads)]
-    cli = "import sys; from server.cli import main; sys.exit(main(prog_name='lineage'))"
+    cli = "import sys; from lineage.cli import main; sys.exit(main(prog_name='lineage'))"
     ours = start("lineage serve", [sys.executable, "-c", cli, *serve], folder / "lineage.log", port, env)
     started.append(ours)
     port = free_port()

@@ -7,11 +7,14 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from lineage.build import build_graph
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
@@ -27,9 +30,9 @@ def private_cache(tmp_path_factory):
 @pytest.fixture(scope="session")
 def built(private_cache):
     """The bundled ontology and data, loaded, reasoned and validated."""
-    from server import kg
+    pass
 
-    return kg.build(root=ROOT, use_cache=False)
+    return build_graph(root=ROOT, use_cache=False)
 
 
 @pytest.fixture
@@ -49,7 +52,7 @@ def fixture_root(tmp_path):
 @pytest.fixture(scope="session")
 def app(built):
     """The app over the session's graph, with two query worker processes; closed at the end."""
-    from server import create_app
+    from lineage.web import create_app
 
     app = create_app({"TESTING": True, "GRAPH": built, "QUERY_WORKERS": 2, "QUERY_TIMEOUT": 10})
     yield app
@@ -133,7 +136,8 @@ def live_server(app):
 # -- headless Chromium (tests/test_*_browser.py) ----------------------------------------------------
 
 CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = ROOT / "artifacts"  # screenshots written by the browser tests (gitignored)
+# Screenshots the browser tests write: never into the checkout (LINEAGE_TEST_ARTIFACTS to keep them elsewhere).
+ARTIFACTS = Path(os.environ.get("LINEAGE_TEST_ARTIFACTS") or Path(tempfile.gettempdir()) / "model-lineage-artifacts")
 
 
 @pytest.fixture(scope="session")
@@ -165,8 +169,8 @@ def page(browser, live_server):
 
 
 def screenshot(page, name: str) -> Path:
-    """Save a full-page screenshot as a test artifact (``artifacts/<name>.png``)."""
-    ARTIFACTS.mkdir(exist_ok=True)
+    """Save a full-page screenshot as a test artifact (``$ARTIFACTS/<name>.png``)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path

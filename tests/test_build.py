@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-from server import kg
-from server.namespaces import LIN, MODEL
+from lineage.build import SyntaxProblem, build_graph
+from lineage.namespaces import LIN, MODEL, data_graph_iri
 
 from .conftest import DATA
 
@@ -20,8 +20,8 @@ def root(fixture_root):
 
 def test_second_build_comes_from_the_cache_with_the_same_graph(root, tmp_path, monkeypatch):
     monkeypatch.setenv("LINEAGE_CACHE_DIR", str(tmp_path / "cache"))
-    cold = kg.build(root=root)
-    warm = kg.build(root=root)
+    cold = build_graph(root=root)
+    warm = build_graph(root=root)
     assert not cold.from_cache and warm.from_cache
     assert warm.key == cold.key
     assert set(warm.dataset.quads()) == set(cold.dataset.quads())
@@ -31,17 +31,17 @@ def test_second_build_comes_from_the_cache_with_the_same_graph(root, tmp_path, m
 
 def test_a_changed_input_misses_the_cache(root, tmp_path, monkeypatch):
     monkeypatch.setenv("LINEAGE_CACHE_DIR", str(tmp_path / "cache"))
-    first = kg.build(root=root)
+    first = build_graph(root=root)
     data = root / "data" / "acme.ttl"
     data.write_text(data.read_text().replace('rdfs:label "acme-chat"', 'rdfs:label "Acme Chat"'))
-    second = kg.build(root=root)
+    second = build_graph(root=root)
     assert second.key != first.key and not second.from_cache
 
 
 def test_a_graph_with_violations_is_not_cached(fixture_root, tmp_path, monkeypatch):
     monkeypatch.setenv("LINEAGE_CACHE_DIR", str(tmp_path / "cache"))
     shutil.copy(DATA / "invalid" / "ModelShape-noCycle.ttl", fixture_root / "data" / "cycle.ttl")
-    graph = kg.build(root=fixture_root)
+    graph = build_graph(root=fixture_root)
     assert graph.violations
     assert not (tmp_path / "cache").exists() or list((tmp_path / "cache").iterdir()) == []
 
@@ -52,8 +52,8 @@ def test_a_syntax_error_names_file_line_and_column(root, tmp_path, monkeypatch):
     bad.write_text(
         "@prefix lin: <https://w3id.org/model-lineage/ontology#> .\n\n<urn:a> lin:p <urn:b>\n<urn:c> lin:p <urn:d> .\n"
     )
-    with pytest.raises(kg.SyntaxProblem) as caught:
-        kg.build(root=root)
+    with pytest.raises(SyntaxProblem) as caught:
+        build_graph(root=root)
     assert (caught.value.path, caught.value.line) == (bad, 4)
     assert str(caught.value).startswith(f"{bad}:4:")
     assert not (tmp_path / "cache").exists() or list((tmp_path / "cache").iterdir()) == []
@@ -63,6 +63,6 @@ def test_each_data_file_is_its_own_named_graph(built):
     names = {str(g.identifier) for g in built.dataset.graphs()}
     assert "https://w3id.org/model-lineage/graph/data/openai" in names
     assert "https://w3id.org/model-lineage/graph/ontology" in names
-    openai = built.dataset.graph(kg.data_graph_iri("openai"))
+    openai = built.dataset.graph(data_graph_iri("openai"))
     assert (MODEL.chatgpt, LIN.fineTunedFrom, None) in openai
-    assert (MODEL.chatgpt, LIN.fineTunedFrom, None) not in built.dataset.graph(kg.data_graph_iri("meta"))
+    assert (MODEL.chatgpt, LIN.fineTunedFrom, None) not in built.dataset.graph(data_graph_iri("meta"))

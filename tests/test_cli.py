@@ -7,11 +7,14 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
-from rdflib import Graph, URIRef
+from rdflib import OWL, RDF, RDFS, Graph, URIRef
 from rdflib.compare import isomorphic
 
-from server import kg
-from server.cli import EXPORT_FORMATS, main
+from lineage.build import build_graph, parse_dataset, quiet_dataset_deprecations
+from lineage.cli import main
+from lineage.cli.graph import EXPORT_FORMATS
+from lineage.formats.owl import read_ontologies, whole_graph
+from lineage.namespaces import BASE, MODEL, ONTOLOGY_IRI
 
 from .conftest import DATA, ROOT
 
@@ -24,9 +27,9 @@ CHATGPT_DAVINCI = (
 @pytest.fixture
 def runner(built):
     """A CLI runner over the bundled graph, which the session build has already cached."""
-    from server import kg as module
+    pass
 
-    module.build(root=ROOT)  # fill this session's private cache, so commands start warm
+    build_graph(root=ROOT)  # fill this session's private cache, so commands start warm
     return CliRunner()
 
 
@@ -154,15 +157,29 @@ def test_every_export_parses_back_isomorphic(runner, built, tmp_path, fmt):
     rdflib_format, quads = EXPORT_FORMATS[fmt]
     parse_as = {"pretty-xml": "xml"}.get(rdflib_format, rdflib_format)
     if quads:
-        back = kg.parse_dataset(out.read_bytes(), parse_as)
+        back = parse_dataset(out.read_bytes(), parse_as)
         expected = {str(g.identifier) for g in built.dataset.graphs() if len(g)}
         assert {str(g.identifier) for g in back.graphs() if len(g)} == expected
         for name in expected:
             assert isomorphic(back.graph(URIRef(name)), built.dataset.graph(URIRef(name))), name
     else:
-        with kg.quiet_dataset_deprecations():
+        with quiet_dataset_deprecations():
             back = Graph().parse(data=out.read_bytes(), format=parse_as)
-        assert isomorphic(back, built.union())
+        ontologies = read_ontologies(built)
+        main_ontology = next(o for o in ontologies if o.iri == ONTOLOGY_IRI)
+        assert isomorphic(back, whole_graph(built, main_ontology, BASE, inferred=True))
+
+
+@pytest.mark.parametrize("fmt", ["xml", "turtle", "jsonld", "nt"])
+def test_export_is_one_owl_document_with_one_header_and_no_imports(runner, tmp_path, fmt):
+    """Issue 14: one owl:Ontology (not one per data file, each importing the ontology), as /graph serves."""
+    out = tmp_path / f"export.{fmt}"
+    assert runner.invoke(main, ["export", "--format", fmt, "-o", str(out)]).exit_code == 0
+    with quiet_dataset_deprecations():
+        back = Graph().parse(data=out.read_bytes(), format=EXPORT_FORMATS[fmt][0])
+    assert list(back.subjects(RDF.type, OWL.Ontology)) == [URIRef(BASE + "graph")]
+    assert not list(back.triples((None, OWL.imports, None)))
+    assert (MODEL.chatgpt, RDFS.label, None) in back
 
 
 def test_export_refuses_an_unknown_format_and_writes_nothing(runner, tmp_path):
@@ -189,6 +206,7 @@ def test_export_loads_in_the_owl_api(runner, tmp_path, fmt):
     report = run_owlapi([str(out)], entail=[edge])
     (document,) = report["documents"]
     assert document["unparsed"] == 0, document["unparsedTriples"]
+    assert not document.get("missingImports"), document["missingImports"]
     assert report["dlViolations"] == []
     assert report["consistent"] is True
     assert report["entailments"][0]["entailed"] is True

@@ -28,7 +28,7 @@ from SPARQLWrapper import CSV, GET, JSON, JSONLD, N3, POST, POSTDIRECTLY, RDFXML
 from SPARQLWrapper import SPARQLWrapper as Wrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
-from server.namespaces import LIN, MODEL
+from lineage.namespaces import LIN, MODEL
 
 CLIENTS = Path(__file__).resolve().parent / "clients"
 INSTALL = "npm ci --prefix tests/clients"

@@ -13,10 +13,10 @@ import pytest
 from rdflib import RDFS, BNode, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
-from server.diagram import DERIVATIONS, lineage, lineage_svg, text_width, wrap
-from server.names import label as graph_label
-from server.names import slug
-from server.namespaces import CLAIM, LIN, METHOD, MODEL
+from lineage.explain.diagram import DERIVATIONS, lineage, lineage_svg, text_width, wrap
+from lineage.names import label as graph_label
+from lineage.names import slug
+from lineage.namespaces import CLAIM, LIN, METHOD, MODEL
 
 ROOT = Path(__file__).resolve().parents[1]
 SVG = "{http://www.w3.org/2000/svg}"
@@ -219,8 +219,8 @@ def test_same_string_under_other_hash_seeds(union, tmp_path):
     script = (
         "import json, sys\n"
         "from rdflib import Graph\n"
-        "from server.diagram import lineage_svg\n"
-        "from server.namespaces import MODEL\n"
+        "from lineage.explain.diagram import lineage_svg\n"
+        "from lineage.namespaces import MODEL\n"
         "g = Graph().parse(sys.argv[1], format='nt')\n"
         "href = lambda iri: '/model/' + str(iri).rsplit('/', 1)[-1]\n"
         "print(json.dumps([lineage_svg(g, MODEL[n], href=href) for n in sys.argv[2:]]))\n"
@@ -302,9 +302,9 @@ def test_rendered_text_fits_its_box_in_chromium(union, tmp_path):
 def test_docstring_example_runs():
     import doctest
 
-    import server.diagram
+    import lineage.explain.diagram
 
-    result = doctest.testmod(server.diagram)
+    result = doctest.testmod(lineage.explain.diagram)
     assert result.attempted and not result.failed
 
 

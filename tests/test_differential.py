@@ -3,8 +3,8 @@
 Graphs come from the Hugging Face–shaped generator (``bench/generate.py``) with several seeds, small
 enough for owlrl and pyshacl, and from mutations of them that break each kind of rule (a cycle, an
 edge without its claim, a model dated before its parent, ill-typed and out-of-range values, a
-literal where a resource belongs …). Each is built twice: by ``kg.build`` (rdflib, owlrl, pyshacl)
-and by ``store.check`` (``server.facts``, ``server.closure``, ``server.shapecheck``), and the two are
+literal where a resource belongs …). Each is built twice: by ``build_graph`` (rdflib, owlrl, pyshacl)
+and by ``store.check`` (``lineage.bigbuild.facts``, ``lineage.bigbuild.closure``, ``lineage.bigbuild.shapes``), and the two are
 compared: every inferred triple (the lineage properties, and everything else owlrl infers), and every
 validation result by focus node, path, source shape, rule, value and message.
 """
@@ -22,9 +22,10 @@ import pytest
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
-from server import kg, store
-from server.namespaces import BASE, LIN
-from server.shapecheck import EQUIVALENTS, Shapes, run_as_written
+from lineage.bigbuild import folder as store
+from lineage.bigbuild.shapes import EQUIVALENTS, Shapes, run_as_written
+from lineage.build import Inputs, KnowledgeGraph, Violation, build_graph
+from lineage.namespaces import BASE, GRAPH_ONTOLOGY, LIN
 
 from .conftest import DATA, ROOT
 
@@ -61,12 +62,12 @@ def write_forest(folder: Path, models: int, seed: int) -> tuple[Path, object]:
     return path, forest
 
 
-def verdicts(violations: list[kg.Violation]) -> list[tuple]:
+def verdicts(violations: list[Violation]) -> list[tuple]:
     return sorted((v.focus, v.path or "", v.shape, v.rule, v.value or "", v.message) for v in violations)
 
 
-def both(root: Path, extra: list[Path]) -> tuple[kg.KnowledgeGraph, store.Checked]:
-    return kg.build(extra, root=root, use_cache=False), store.check(extra, root=root)
+def both(root: Path, extra: list[Path]) -> tuple[KnowledgeGraph, store.Checked]:
+    return build_graph(extra, root=root, use_cache=False), store.check(extra, root=root)
 
 
 # -- clean graphs: the inferred triples ------------------------------------------------------------
@@ -229,17 +230,17 @@ def test_every_sparql_constraint_has_a_compiled_equivalent():
 def test_sparql_constraints_as_written_on_oxigraph_agree_with_the_equivalents(fixture_root, tmp_path):
     path, forest = write_forest(tmp_path, 40, 6)
     broken, _ = break_graph(path, forest, 6)
-    inputs = kg.Inputs.bundled(fixture_root, [broken])
+    inputs = Inputs.bundled(fixture_root, [broken])
     names = store.graph_names(inputs, fixture_root)
     oxi = ox.Store()
     for p in inputs.ontology:
-        oxi.load(path=str(p), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(str(kg.GRAPH_ONTOLOGY)))
+        oxi.load(path=str(p), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(str(GRAPH_ONTOLOGY)))
     for graph, p in names.items():
         fmt = ox.RdfFormat.N_TRIPLES if p.suffix == ".nt" else ox.RdfFormat.TURTLE
         oxi.load(path=str(p), format=fmt, to_graph=ox.NamedNode(graph), base_iri=p.resolve().as_uri())
-    graphs = [f"<{kg.GRAPH_ONTOLOGY}>", *(f"<{g}>" for g in names)]
+    graphs = [f"<{GRAPH_ONTOLOGY}>", *(f"<{g}>" for g in names)]
     checked = store.check([broken], root=fixture_root)
-    from server.shapecheck import _View
+    from lineage.bigbuild.shapes import _View
 
     view = _View(checked.facts)
     shapes = Shapes.load(inputs.shapes)

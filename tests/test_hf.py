@@ -22,9 +22,12 @@ from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, OWL, SKOS, XSD
 
-from server import hf, kg, queries
-from server.cli import main
-from server.namespaces import LICENSE, LIN, MODEL, ONTOLOGY_IRI, SCHEMA, SOURCE
+from lineage.build import KnowledgeGraph, build_graph
+from lineage.cli import main
+from lineage.files import write_atomically
+from lineage.importers import hf
+from lineage.namespaces import LICENSE, LIN, MODEL, ONTOLOGY_IRI, SCHEMA, SOURCE
+from lineage.query import saved as queries
 
 from .conftest import DATA, ROOT
 
@@ -107,15 +110,15 @@ def imports(tmp_path_factory, folder, curated) -> list[Path]:
     """The sample folder and hub.json imported to Turtle files, as `lineage import hf -o` writes them."""
     where = tmp_path_factory.mktemp("imports")
     cards, hub = where / "hf-cards.ttl", where / "hf-hub.ttl"
-    kg.write_atomically(cards, folder.turtle.encode())
-    kg.write_atomically(hub, hf.import_cards(HF / "hub.json", curated=curated).turtle.encode())
+    write_atomically(cards, folder.turtle.encode())
+    write_atomically(hub, hf.import_cards(HF / "hub.json", curated=curated).turtle.encode())
     return [cards, hub]
 
 
 @pytest.fixture(scope="module")
-def imported_kg(imports) -> kg.KnowledgeGraph:
+def imported_kg(imports) -> KnowledgeGraph:
     """The bundled data plus both imports, validated and reasoned: how `lineage check FILE` sees them."""
-    return kg.build(imports, root=ROOT, use_cache=False)
+    return build_graph(imports, root=ROOT, use_cache=False)
 
 
 def iri(repo_id: str, curated: hf.Curated) -> URIRef:
@@ -397,7 +400,7 @@ def test_prp_trp_a_quantisation_of_a_fine_tune_descends_from_curated_llama_2(imp
     assert (MODEL["hf/gptqfolk/llama-2-7b-chat-gptq"], LIN.descendantOf, MODEL["llama-2-7b"]) in inferred
 
 
-def _licences(kg_: kg.KnowledgeGraph, model: str) -> set[tuple[str, bool, str]]:
+def _licences(kg_: KnowledgeGraph, model: str) -> set[tuple[str, bool, str]]:
     result = queries.run(queries.find("licenses"), kg_.dataset, {"model": model}, lookup=kg_.union())
     return {(str(r["holder"]), bool(r["own"].toPython()), str(r["license"])) for r in result}
 
@@ -420,7 +423,7 @@ def test_a_fine_tune_of_llama_2_imported_from_a_card_is_bound_by_the_llama_2_lic
 
 @pytest.fixture
 def runner(built) -> CliRunner:
-    kg.build(root=ROOT)  # fill this session's private cache, so commands without files start warm
+    build_graph(root=ROOT)  # fill this session's private cache, so commands without files start warm
     return CliRunner()
 
 

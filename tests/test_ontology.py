@@ -9,9 +9,9 @@ import pytest
 from rdflib import OWL, RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SKOS
 
-from server import __version__
-from server.namespaces import LIN, ONTOLOGY_IRI
-from server.queries import load_query
+from lineage.namespaces import LIN, ONTOLOGY_IRI
+from lineage.query.saved import load_query
+from lineage.version import __version__
 
 from .conftest import ROOT
 

@@ -20,8 +20,9 @@ from rdflib import OWL, RDF, RDFS, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, SKOS, VOID
 
-from server import kg
-from server.namespaces import BASE, GRAPH_ONTOLOGY, LIN, MODEL, ONTOLOGY_IRI
+from lineage.build import build_graph, parse_turtle, quiet_dataset_deprecations
+from lineage.namespaces import BASE, GRAPH_ONTOLOGY, LIN, MODEL, ONTOLOGY_IRI
+from lineage.web.state import ServedState
 from tests.owlapi import run_owlapi
 
 from .conftest import ROOT
@@ -117,7 +118,7 @@ def parse_strictly(body: bytes, media: str) -> Graph:
     """Oxigraph's strict parser must accept the body; rdflib's graph of it is returned."""
     rdflib_format, oxigraph_format = PARSERS[media]
     triples = {(q.subject, q.predicate, q.object) for q in pyoxigraph.parse(body, oxigraph_format)}
-    with kg.quiet_dataset_deprecations():  # rdflib's JSON-LD parser uses its own deprecated API
+    with quiet_dataset_deprecations():  # rdflib's JSON-LD parser uses its own deprecated API
         graph = Graph().parse(data=body, format=rdflib_format)
     assert len(triples) == len(graph)
     return graph
@@ -166,7 +167,7 @@ def test_the_alignments_page_is_a_section_of_the_ontology_page(answers):
 
 
 def ontology_file(name: str) -> Graph:
-    return kg.parse_turtle(ROOT / "ontology" / name)
+    return parse_turtle(ROOT / "ontology" / name)
 
 
 @pytest.mark.parametrize("media", list(PARSERS))
@@ -193,7 +194,7 @@ def test_turtle_is_the_source_file_itself(live_server):
 
 
 def test_rdf_xml_declares_each_property_before_any_use_and_types_each_header_first(live_server):
-    """Why the OWL API reads every triple: see ``server.rdfxml.DeclarationsFirst``."""
+    """Why the OWL API reads every triple: see ``lineage.formats.rdfxml.DeclarationsFirst``."""
     import xml.etree.ElementTree as ElementTree
 
     rdf = "{" + str(RDF) + "}"
@@ -279,16 +280,15 @@ def test_void_describes_each_named_graph_with_its_triple_count(live_server, app)
 
 
 def test_documents_follow_a_hot_reload_of_the_graph(built, fixture_root):
-    """When :mod:`server.watch` swaps in a new graph, /graph and VoID describe the new one."""
-    from server import create_app
-    from server.sparql import Lineage
+    """When :mod:`lineage.web.watch` swaps in a new graph, /graph and VoID describe the new one."""
+    from lineage.web import create_app
 
     app = create_app({"TESTING": True, "GRAPH": built, "QUERY_WORKERS": 0})
     client = app.test_client()
     assert (MODEL.chatgpt, RDF.type, LIN.Model) in parse_strictly(client.get("/graph.ttl").data, TTL)
-    smaller = kg.build(root=fixture_root, use_cache=False)  # the ontology and the training methods only
+    smaller = build_graph(root=fixture_root, use_cache=False)  # the ontology and the training methods only
     old = app.extensions["lineage"]
-    app.extensions["lineage"] = new = Lineage(smaller, old.engine.saved, 0)  # what the watcher does
+    app.extensions["lineage"] = new = ServedState(smaller, old.engine.saved, 0)  # what the watcher does
     old.retire()
     old.close()
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rdflib import RDFS
 
-from server.namespaces import LIN, MODEL
+from lineage.namespaces import LIN, MODEL
 from tests.conftest import screenshot
 
 

@@ -27,8 +27,11 @@ from click.testing import CliRunner
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
-from server import kg, push
-from server.cli import main
+from lineage.build import serialize_dataset
+from lineage.cli import main
+from lineage.files import write_atomically
+from lineage.paths import cache_dir
+from lineage.publish import push
 
 from .conftest import free_port, oxigraph_serve
 
@@ -100,10 +103,10 @@ def oxigraph(oxigraph_server: Oxigraph) -> Oxigraph:
 @pytest.fixture
 def runner(built) -> CliRunner:
     """A CLI runner that starts warm: the session's build is written where ``lineage`` looks for it
-    (``kg.build`` would build it a second time to fill the cache)."""
-    cached = kg.cache_dir() / f"{built.key}.nq"
+    (``build_graph`` would build it a second time to fill the cache)."""
+    cached = cache_dir() / f"{built.key}.nq"
     if not cached.exists():
-        kg.write_atomically(cached, kg.serialize_dataset(built.dataset, "nquads"))
+        write_atomically(cached, serialize_dataset(built.dataset, "nquads"))
     return CliRunner()
 
 
@@ -444,7 +447,7 @@ def test_swap_update_moves_every_graph_in_one_request(tmp_path: Path):
 
 @pytest.fixture(scope="module")
 def big_store(tmp_path_factory) -> Path:
-    from server import store
+    from lineage.bigbuild import folder as store
 
     folder = tmp_path_factory.mktemp("bigbuild") / "store"
     assert store.build(folder).stored
@@ -455,7 +458,7 @@ def stored_graphs(folder: Path) -> dict[str, Graph]:
     """Each named graph of a built store, read with pyoxigraph and parsed by rdflib."""
     import pyoxigraph as ox
 
-    from server import store
+    from lineage.bigbuild import folder as store
 
     opened = store.open(folder)
     graphs = {}
@@ -481,7 +484,7 @@ def test_push_of_a_store_dry_run_uses_the_builds_counts(runner, big_store):
 
 
 def test_push_of_a_store_with_blank_nodes_warns_that_each_graph_gets_its_own(runner, oxigraph, previous, tmp_path):
-    from server import store
+    from lineage.bigbuild import folder as store
 
     from .test_scale_build import BLANK_TURTLE
 

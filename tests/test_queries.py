@@ -18,9 +18,9 @@ import yaml
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
-from server import kg, queries
-from server.kg import quiet_dataset_deprecations
-from server.namespaces import GRAPH_INFERRED, LIN, MODEL, PREFIXES, data_graph_iri
+from lineage.build import Inputs, KnowledgeGraph, build_graph, load, quiet_dataset_deprecations, reason
+from lineage.namespaces import GRAPH_INFERRED, LIN, MODEL, PREFIXES, data_graph_iri
+from lineage.query import saved as queries
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = ROOT / "queries"
@@ -66,15 +66,15 @@ def query_fixture_root(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def fixture_kg(query_fixture_root) -> kg.KnowledgeGraph:
-    return kg.build(root=query_fixture_root, use_cache=False)
+def fixture_kg(query_fixture_root) -> KnowledgeGraph:
+    return build_graph(root=query_fixture_root, use_cache=False)
 
 
 @pytest.fixture(scope="session")
 def broken_fixture(query_fixture_root):
     """``fixture+X``: the fixture plus tests/data/queries/X.ttl, loaded and reasoned without validation.
 
-    These files break the rules on purpose; kg.build would stop at their SHACL violations before
+    These files break the rules on purpose; build_graph would stop at their SHACL violations before
     reasoning, and a check query is about what the reasoned graph holds."""
     cache = {}
 
@@ -82,9 +82,9 @@ def broken_fixture(query_fixture_root):
         if extra not in cache:
             path = HERE / f"{extra}.ttl"
             assert path.is_file(), f"no file {path.relative_to(ROOT)} for graph fixture+{extra}"
-            inputs = kg.Inputs.bundled(query_fixture_root, [path])
-            dataset = kg.load(inputs)
-            inferred = kg.reason(kg.KnowledgeGraph(dataset, inputs, inputs.key()).asserted())
+            inputs = Inputs.bundled(query_fixture_root, [path])
+            dataset = load(inputs)
+            inferred = reason(KnowledgeGraph(dataset, inputs, inputs.key()).asserted())
             target = dataset.graph(GRAPH_INFERRED)
             for triple in inferred:
                 target.add(triple)
@@ -265,7 +265,7 @@ def test_saved_query_answer(name, graph, request):
 
 
 def test_fixture_validates_and_is_reasoned(fixture_kg):
-    """The fixture is valid data, so kg.build reasons over it and the answers above rest on owlrl."""
+    """The fixture is valid data, so build_graph reasons over it and the answers above rest on owlrl."""
     assert fixture_kg.violations == []
     assert list(fixture_kg.inputs.graph_names()) == [data_graph_iri("fixture")]
     # prp-spo1 then prp-trp: two asserted hops become one inferred descendantOf.

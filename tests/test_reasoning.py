@@ -6,8 +6,8 @@ import owlrl
 import pytest
 from rdflib import OWL, RDF, BNode, Graph, Literal, URIRef
 
-from server import kg
-from server.namespaces import GRAPH_INFERRED, LIN, MODEL
+from lineage.build import InconsistencyError, build_graph, is_well_formed, reason
+from lineage.namespaces import GRAPH_INFERRED, LIN, MODEL
 
 from .conftest import DATA, ROOT
 
@@ -81,17 +81,17 @@ def test_cax_dw_inconsistency_fails_the_build_with_owlrls_message():
     graph.add((LIN.Model, OWL.disjointWith, LIN.Source))
     graph.add((thing, RDF.type, LIN.Model))
     graph.add((thing, RDF.type, LIN.Source))
-    with pytest.raises(kg.InconsistencyError, match="inconsistent"):
-        kg.reason(graph)
+    with pytest.raises(InconsistencyError, match="inconsistent"):
+        reason(graph)
 
 
 def test_only_well_formed_triples_are_kept():
-    assert kg.is_well_formed((URIRef("urn:s"), URIRef("urn:p"), Literal(1)))
-    assert kg.is_well_formed((BNode(), URIRef("urn:p"), URIRef("urn:o")))
-    assert not kg.is_well_formed((Literal("x"), URIRef("urn:p"), URIRef("urn:o")))
-    assert not kg.is_well_formed((URIRef("urn:s"), BNode(), URIRef("urn:o")))
+    assert is_well_formed((URIRef("urn:s"), URIRef("urn:p"), Literal(1)))
+    assert is_well_formed((BNode(), URIRef("urn:p"), URIRef("urn:o")))
+    assert not is_well_formed((Literal("x"), URIRef("urn:p"), URIRef("urn:o")))
+    assert not is_well_formed((URIRef("urn:s"), BNode(), URIRef("urn:o")))
 
 
 def test_the_valid_fixture_reasons(fixture_root):
-    graph = kg.build([DATA / "valid" / "minimal.ttl"], root=fixture_root, use_cache=False)
+    graph = build_graph([DATA / "valid" / "minimal.ttl"], root=fixture_root, use_cache=False)
     assert (MODEL["acme-chat"], LIN.descendantOf, MODEL["acme-base"]) in graph.inferred

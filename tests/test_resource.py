@@ -13,8 +13,8 @@ import pytest
 from rdflib import RDF, RDFS, Dataset, URIRef
 from rdflib.namespace import DCTERMS
 
-from server.kg import quiet_dataset_deprecations
-from server.namespaces import GRAPH_INFERRED, LIN, MODEL, ORG, SOURCE
+from lineage.build import quiet_dataset_deprecations
+from lineage.namespaces import GRAPH_INFERRED, LIN, MODEL, ORG, SOURCE
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 OWLAPI_3 = "application/rdf+xml, application/xml; q=0.5, text/xml; q=0.3, */*; q=0.2"
@@ -210,7 +210,7 @@ def test_explain_page_shows_each_hop_and_its_sources(client, built):
 
 
 def test_a_model_page_lists_its_nearest_descendants_and_counts_the_rest(client, built, monkeypatch):
-    from server import resource
+    from lineage.web import pages as resource
 
     total = len(set(built.union().subjects(LIN.descendantOf, MODEL.davinci)))
     assert total > 3
@@ -224,7 +224,7 @@ def test_a_model_page_lists_its_nearest_descendants_and_counts_the_rest(client, 
 
 
 def test_a_model_page_lists_a_few_values_per_property_and_counts_the_rest(client, built, monkeypatch):
-    from server import resource
+    from lineage.web import pages as resource
 
     ancestor_of = len(set(built.union().objects(MODEL.davinci, LIN.ancestorOf)))
     assert ancestor_of > 2
@@ -237,8 +237,8 @@ def test_a_model_page_lists_a_few_values_per_property_and_counts_the_rest(client
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory):
     """The bundled graph built into a store (``lineage bigbuild``), read as pages read a store."""
-    from server import store
-    from server.backend import UNION, BackendStore, FolderBackend
+    from lineage.bigbuild import folder as store
+    from lineage.stores.backend import UNION, BackendStore, FolderBackend
 
     folder = tmp_path_factory.mktemp("some") / "store"
     store.build(folder)
@@ -246,7 +246,7 @@ def stored(tmp_path_factory):
 
 
 def test_some_subjects_stops_at_its_limit_in_memory_and_in_a_store(built, stored):
-    from server.backend import count_subjects, holds_any, some_subjects
+    from lineage.stores.backend import count_subjects, holds_any, some_subjects
 
     for graph in (built.union(), stored):
         every = set(graph.subjects(LIN.descendantOf, MODEL.davinci))
@@ -258,7 +258,7 @@ def test_some_subjects_stops_at_its_limit_in_memory_and_in_a_store(built, stored
 
 
 def test_first_values_are_the_same_in_memory_and_in_a_store_fetched_whole_or_counted(built, stored, monkeypatch):
-    from server import backend
+    from lineage.stores import backend
 
     in_memory = backend.first_values(built.union(), MODEL.davinci, 2)
     values, total = in_memory[LIN.ancestorOf]

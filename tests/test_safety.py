@@ -16,7 +16,7 @@ import urllib.parse
 
 import pytest
 
-from server import sandbox
+from lineage.query import sandbox
 
 COUNT_PRODUCT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 # Catastrophic backtracking for a backtracking regex engine (Python's holds the interpreter for ages);
@@ -282,7 +282,7 @@ def test_cartesian_select_star_is_capped_or_stopped(live_server, app):
 
 def test_busy_server_answers_503_with_retry_after(built):
     """Every worker taken for longer than a request may wait: 503 at once, with Retry-After, unlike a timeout."""
-    from server import create_app
+    from lineage.web import create_app
 
     app = create_app({"TESTING": True, "GRAPH": built, "QUERY_WORKERS": 1, "QUERY_TIMEOUT": 10})
     try:

@@ -18,9 +18,14 @@ from click.testing import CliRunner
 from rdflib import RDF, BNode, Graph, Literal
 from rdflib.compare import isomorphic
 
-from server import backend, cli, create_app, hf, kg, store
-from server.closure import Unsupported
-from server.namespaces import BASE, GRAPH_INFERRED, GRAPH_ONTOLOGY, LIN, MODEL
+from lineage import cli
+from lineage.bigbuild import folder as store
+from lineage.bigbuild.closure import Unsupported
+from lineage.build import BuildError, Inputs, KnowledgeGraph, SyntaxProblem, build_graph
+from lineage.importers import hf
+from lineage.namespaces import BASE, GRAPH_INFERRED, GRAPH_ONTOLOGY, LIN, MODEL
+from lineage.stores import backend
+from lineage.web import create_app
 
 from .conftest import ROOT
 from .test_differential import generator, write_forest
@@ -107,8 +112,8 @@ def test_build_stores_asserted_and_inferred_in_their_named_graphs(built_store, f
 
 def test_build_counts_what_a_server_would_otherwise_count(built_store):
     """The manifest's statistics are what the slow queries answer on the stored graph."""
-    from server.backend import COUNTS, FAMILIES, MODELS, TRIPLES, largest_families_query
-    from server.namespaces import PREFIXES
+    from lineage.namespaces import PREFIXES
+    from lineage.stores.backend import COUNTS, FAMILIES, MODELS, TRIPLES, largest_families_query
 
     folder, report = built_store
     opened = store.open(folder)
@@ -128,7 +133,7 @@ def test_build_counts_what_a_server_would_otherwise_count(built_store):
 
 
 def test_a_triple_repeated_in_a_file_is_counted_once(tmp_path, forest_file):
-    from server.backend import COUNTS
+    from lineage.stores.backend import COUNTS
 
     lines = forest_file.read_text().splitlines(keepends=True)
     repeated = tmp_path / "repeated.nt"
@@ -140,7 +145,8 @@ def test_a_triple_repeated_in_a_file_is_counted_once(tmp_path, forest_file):
 
 
 def test_index_of_a_big_store_shows_its_largest_families_and_says_how_many_more(built_store, monkeypatch):
-    from server import create_app, resource
+    from lineage.web import create_app
+    from lineage.web import pages as resource
 
     folder, report = built_store
     monkeypatch.setattr(resource, "BIG_INDEX", 50)
@@ -160,7 +166,7 @@ def test_index_of_a_big_store_shows_its_largest_families_and_says_how_many_more(
 
 
 def test_stored_lineage_answers_as_the_core_build(built_store, built):
-    """prp-trp and prp-inv1 in the store: the curated ancestors of ChatGPT, as kg.build has them."""
+    """prp-trp and prp-inv1 in the store: the curated ancestors of ChatGPT, as build_graph has them."""
     folder, _ = built_store
     opened = store.open(folder)
     query = f"SELECT ?a WHERE {{ <{MODEL.chatgpt}> <{LIN.descendantOf}> ?a }}"
@@ -203,7 +209,7 @@ def blank_ntriples(model: str, quote: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def blank_inputs(tmp_path_factory) -> tuple[list[Path], kg.KnowledgeGraph]:
+def blank_inputs(tmp_path_factory) -> tuple[list[Path], KnowledgeGraph]:
     """A Turtle ``[]`` and an N-Triples ``_:c`` (the same label in two files: two nodes); the core
     build with them."""
     folder = tmp_path_factory.mktemp("blank")
@@ -211,7 +217,7 @@ def blank_inputs(tmp_path_factory) -> tuple[list[Path], kg.KnowledgeGraph]:
     (folder / "labelled.nt").write_text(blank_ntriples("instructgpt", "One."))
     (folder / "labelled-too.nt").write_text(blank_ntriples("gpt-4", "Two."))
     extra = sorted(folder.iterdir())
-    core = kg.build(extra, root=ROOT, use_cache=False)
+    core = build_graph(extra, root=ROOT, use_cache=False)
     assert core.violations == []
     return extra, core
 
@@ -276,14 +282,14 @@ def test_violations_store_nothing_and_keep_the_old_store(built_store, tmp_path, 
 def test_syntax_error_names_file_and_line(tmp_path):
     bad = tmp_path / "bad.nt"
     bad.write_text('<urn:a> <urn:b> "ok" .\n<urn:a> <urn:b> broken .\n')
-    with pytest.raises(kg.SyntaxProblem) as raised:
+    with pytest.raises(SyntaxProblem) as raised:
         store.build(tmp_path / "store", [bad], root=ROOT)
     assert raised.value.path == bad and raised.value.line == 2
     assert not (tmp_path / "store").exists()
 
 
 def test_data_that_states_schema_is_refused(tmp_path):
-    """A sub-class axiom in the data would change the rules: the fast path says so, kg.build it."""
+    """A sub-class axiom in the data would change the rules: the fast path says so, build_graph it."""
     extra = tmp_path / "schema.ttl"
     extra.write_text(
         "@prefix lin: <https://w3id.org/model-lineage/ontology#> .\n"
@@ -295,7 +301,7 @@ def test_data_that_states_schema_is_refused(tmp_path):
 
 
 def test_open_refuses_a_folder_that_is_not_a_store(tmp_path):
-    with pytest.raises(kg.BuildError, match="not a lineage store"):
+    with pytest.raises(BuildError, match="not a lineage store"):
         store.open(tmp_path)
 
 
@@ -309,9 +315,9 @@ def test_bigbuild_command(tmp_path, forest_file):
 
 def test_lineage_entailments_are_the_lineage_part_of_all(forest_file):
     """entailments="lineage": the same lineage triples, and typings only of the models they link."""
-    from server.closure import materialise
+    from lineage.bigbuild.closure import materialise
 
-    inputs = kg.Inputs.bundled(ROOT, [forest_file])
+    inputs = Inputs.bundled(ROOT, [forest_file])
     rules, _, facts = store.compile_inputs(inputs)
     store.read_inputs(facts, inputs, store.graph_names(inputs, ROOT).values())
     everything = set(materialise(rules, facts).lines())

@@ -8,8 +8,8 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import SH
 
-from server import kg
-from server.namespaces import SHAPES
+from lineage.build import build_graph
+from lineage.namespaces import SHAPES
 
 from .conftest import DATA, ROOT
 
@@ -35,14 +35,14 @@ def test_every_rule_has_a_smallest_failing_fixture():
 
 
 def test_the_valid_fixture_conforms(fixture_root):
-    graph = kg.build([DATA / "valid" / "minimal.ttl"], root=fixture_root, use_cache=False)
+    graph = build_graph([DATA / "valid" / "minimal.ttl"], root=fixture_root, use_cache=False)
     assert graph.violations == []
     assert len(graph.inferred) > 0
 
 
 @pytest.mark.parametrize("fixture", INVALID, ids=[p.stem for p in INVALID])
 def test_fixture_fails_exactly_its_rule(fixture: Path, fixture_root):
-    graph = kg.build([fixture], root=fixture_root, use_cache=False)
+    graph = build_graph([fixture], root=fixture_root, use_cache=False)
     assert {v.rule for v in graph.violations} == {f"linsh:{fixture.stem}"}
     for violation in graph.violations:
         assert violation.file == str(fixture)
@@ -58,7 +58,7 @@ def test_bundled_data_conforms(built):
 
 def test_violation_names_file_and_line(fixture_root):
     fixture = DATA / "invalid" / "ModelShape-notBeforeParent.ttl"
-    (violation,) = kg.build([fixture], root=fixture_root, use_cache=False).violations
+    (violation,) = build_graph([fixture], root=fixture_root, use_cache=False).violations
     line = fixture.read_text().splitlines()[violation.line - 1]
     assert line.startswith("model:acme-chat ")
     assert "2023-12-01" in violation.message and "acme-base" in violation.message

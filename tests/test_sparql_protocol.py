@@ -16,9 +16,10 @@ from rdflib import RDF, RDFS, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.query import Result
 
-from server import create_app, queries
-from server.namespaces import GRAPH_INFERRED, GRAPH_ONTOLOGY, LIN, MODEL, data_graph_iri
-from server.sparql import DatasetView
+from lineage.namespaces import GRAPH_INFERRED, GRAPH_ONTOLOGY, LIN, MODEL, data_graph_iri
+from lineage.query import saved as queries
+from lineage.query.engine import DatasetView
+from lineage.web import create_app
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 VOID = Namespace("http://rdfs.org/ns/void#")
@@ -121,7 +122,7 @@ def test_serve_command_runs_waitress_over_the_built_graph(monkeypatch, built):
     import waitress
     from click.testing import CliRunner
 
-    from server import cli
+    from lineage import cli
 
     served = {}
 
@@ -268,7 +269,7 @@ def test_select_results_hold_the_right_terms(client):
 
 
 def test_tsv_escapes_terms():
-    from server.conneg import _tsv
+    from lineage.formats.conneg import _tsv
 
     result = Result("SELECT")
     from rdflib import Variable
@@ -333,7 +334,7 @@ def test_from_and_from_named_select_graphs_of_the_dataset(client, built):
 
 def test_a_parsed_query_is_kept_and_keeps_its_from_clause(app, client, built):
     """Workers keep the algebra of recent texts: choosing the dataset must not consume FROM."""
-    from server.sparql import Job, choose_dataset, parse
+    from lineage.query.engine import Job, choose_dataset, parse
 
     engine = app.extensions["lineage"].engine
     text = f"SELECT * FROM <{META}> WHERE {{ ?s ?p ?o }}"

@@ -1,8 +1,8 @@
 """``lineage serve --store``: the app served from a store gives the answers of the app over the built graph.
 
 Two stores hold the curated graph: a real ``oxigraph serve`` on loopback (the graph pushed into it
-with ``server.push``), reached through a small recording proxy that can also stall or fail; and a
-store folder built by ``server.store.build`` (``lineage bigbuild``). For each, every saved query
+with ``lineage.publish.push``), reached through a small recording proxy that can also stall or fail; and a
+store folder built by ``lineage.bigbuild.folder.build`` (``lineage bigbuild``). For each, every saved query
 (with its example values) and a few protocol queries are answered as the local app answers them;
 pages show the same lineage; a resource's description is isomorphic to the local one.
 """
@@ -25,10 +25,13 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import VOID
 from rdflib.query import Result
 
-from server import create_app, push, queries, store
-from server.backend import BackendError, RemoteBackend
-from server.kg import quiet_dataset_deprecations
-from server.namespaces import GRAPH_INFERRED, MODEL
+from lineage.bigbuild import folder as store
+from lineage.build import quiet_dataset_deprecations
+from lineage.namespaces import GRAPH_INFERRED, MODEL
+from lineage.publish import push
+from lineage.query import saved as queries
+from lineage.stores.backend import BackendError, RemoteBackend
+from lineage.web import create_app
 
 from .conftest import free_port, oxigraph_serve
 

@@ -34,7 +34,7 @@ from urllib.parse import urlencode, urljoin
 import pytest
 from rdflib import OWL, RDF, RDFS, Graph, Literal, Namespace, URIRef
 
-from server.namespaces import GRAPH_ONTOLOGY, LIN, MODEL, data_graph_iri
+from lineage.namespaces import GRAPH_ONTOLOGY, LIN, MODEL, data_graph_iri
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 VOID = Namespace("http://rdfs.org/ns/void#")

@@ -20,7 +20,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from server import cli, create_app, kg, sparql, watch
+from lineage import cli
+from lineage.build import build_graph
+from lineage.web import create_app, watch
+from lineage.web.state import current_state
 
 from .conftest import DATA, waitress_thread
 
@@ -193,7 +196,7 @@ def test_a_request_keeps_the_graph_it_started_with(watched, fixture_root):
     old = watched.extensions["lineage"]
     client = watched.test_client()
     with watched.app_context():
-        assert sparql.lineage() is old and old.users == 1
+        assert current_state() is old and old.users == 1
         shutil.copy(VALID, fixture_root / "data" / "acme.ttl")
         wait_until(lambda: watched.extensions["lineage"] is not old, "the swap")
         time.sleep(5 * INTERVAL)  # the watcher looks again meanwhile: it must not close a state in use
@@ -207,7 +210,7 @@ def test_a_state_held_past_the_grace_period_is_closed_anyway(watched, fixture_ro
     watcher_of(watched).grace = 3 * INTERVAL
     old = watched.extensions["lineage"]
     with watched.app_context():
-        sparql.lineage()
+        current_state()
         shutil.copy(VALID, fixture_root / "data" / "acme.ttl")
         wait_until(lambda: old.closed, "the grace period to run out")
     assert any("still on them" in m for m in messages(caplog))
@@ -321,7 +324,7 @@ def test_serve_watch_reloads_and_reports_on_stderr(monkeypatch, fixture_root):
     monkeypatch.setenv("LINEAGE_ROOT", str(fixture_root))
     monkeypatch.setenv("LINEAGE_QUERY_WORKERS", "1")
     monkeypatch.setenv("LINEAGE_WATCH_INTERVAL", str(INTERVAL))
-    monkeypatch.setattr(cli, "load_graph", lambda *args, **kwargs: kg.build(root=fixture_root))
+    monkeypatch.setattr(cli, "load_graph", lambda *args, **kwargs: build_graph(root=fixture_root))
     served = {}
 
     def fake_serve(app, **options):

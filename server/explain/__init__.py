@@ -1,0 +1,1 @@
+"""Explaining lineage: the chains of claims behind an inferred edge, and lineage diagrams."""

@@ -1,0 +1,1 @@
+"""Importers: Hugging Face model cards and Hub API records to lineage data."""

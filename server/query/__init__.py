@@ -1,0 +1,1 @@
+"""Saved queries (``queries/*.rq``), the query engine, and the worker processes that run queries."""
