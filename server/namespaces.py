@@ -25,46 +25,60 @@ class LIN(DefinedNamespace):
     MethodClaim: URIRef
     Model: URIRef
     ModelCard: URIRef
+    ModelAlias: URIRef
     ModelSeries: URIRef
     Organization: URIRef
     Person: URIRef
     Source: URIRef
     TrainingMethod: URIRef
     UnidentifiedModel: URIRef
+    UndisclosedLineageModel: URIRef
     # Object properties
     adapterOf: URIRef
     ancestorOf: URIRef
+    checkpointOf: URIRef
     claimedLicense: URIRef
     claimedParent: URIRef
     confidence: URIRef
     continuedPretrainingFrom: URIRef
+    convertedFrom: URIRef
     dependsOn: URIRef
     derivedFrom: URIRef
     descendantOf: URIRef
     describedBy: URIRef
     developedBy: URIRef
+    distillationTeacher: URIRef
     distilledFrom: URIRef
     fineTunedFrom: URIRef
     hasClaim: URIRef
     hasMember: URIRef
     improvementOf: URIRef
+    learnedFrom: URIRef
     license: URIRef
     memberOf: URIRef
     mergedFrom: URIRef
     method: URIRef
+    pointsTo: URIRef
+    prunedFrom: URIRef
     publishedBy: URIRef
     quantizedFrom: URIRef
     snapshotOf: URIRef
     source: URIRef
+    upcycledFrom: URIRef
+    upscaledFrom: URIRef
     usedDataGeneratedBy: URIRef
     # Datatype properties
     claimDate: URIRef
+    bits: URIRef
     claimedDate: URIRef
+    contextLength: URIRef
+    formerModelId: URIRef
     inDefaultLineage: URIRef
     library: URIRef
     modelId: URIRef
     parameterCount: URIRef
     pipelineTag: URIRef
+    quantizationMethod: URIRef
     quote: URIRef
     releaseDate: URIRef
     spdxId: URIRef

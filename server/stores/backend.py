@@ -558,40 +558,54 @@ def _first_values_counted(store: BackendStore, graphs: list[URIRef], subject: An
 # -- names --------------------------------------------------------------------------------------------
 
 
-def resolve_in(backend: Backend, name: str, kind: str = "model") -> URIRef:
-    """What :func:`lineage.names.resolve` does, by SPARQL on ``backend``: the ``kind`` resource called
-    ``name`` (an IRI, a slug, a model id or a label; case does not matter), or :class:`UnknownName`
-    with names that contain it."""
-    from lineage.names import KINDS, UnknownName
+def resolve_in(backend: Backend, name: str, kind: str = "model", *, family: bool = False) -> URIRef:
+    """What :class:`lineage.names.Names` does, by SPARQL on ``backend`` (a store too big to index in
+    memory): the ``kind`` resource called ``name`` — an IRI, a slug, a model id with or without its
+    owner, a label or alternative label, in the same normalised forms — or, with ``family``, the series
+    of that name; else :class:`UnknownName` with names that contain it."""
+    from lineage.names import KINDS, UnknownName, keys
+
+    found = _find_in(backend, name, kind)
+    if found is None and family and kind == "model":
+        found = _find_in(backend, name, "series")
+    if found is not None:
+        return found
+    namespace, cls = KINDS[kind]
+    wanted = keys(name)[0] if keys(name) else name.lower()
+    close = [
+        row["s"].value[len(str(namespace)) :]
+        for row in backend.query(
+            f"SELECT DISTINCT ?s WHERE {{ ?s a/rdfs:subClassOf* {to_ox(cls)} . "
+            f"FILTER(STRSTARTS(STR(?s), {ox.Literal(str(namespace))}) "
+            f"&& CONTAINS(LCASE(STR(?s)), {ox.Literal(wanted)})) }} ORDER BY STRLEN(STR(?s)) ?s LIMIT 3"
+        )
+    ]
+    raise UnknownName(kind, name, close)
+
+
+def _find_in(backend: Backend, name: str, kind: str) -> URIRef | None:
+    from lineage.names import KINDS, NAME_PROPERTIES, keys
 
     namespace, cls = KINDS[kind]
     text = name.strip()
     if text.startswith("<") and text.endswith(">"):
         text = text[1:-1]
     member = f"?s a/rdfs:subClassOf* {to_ox(cls)} ."
-    tried = []
-    if re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+", text):
-        tried.append(text)
-    if re.fullmatch(r"[a-z0-9][a-z0-9._-]*", text.lower()):
-        tried.append(str(namespace[text.lower()]))
+    forms = keys(text)
+    tried = [text] if re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+", text) else []
+    tried += [str(namespace) + form for form in forms if re.fullmatch(r"[a-z0-9][a-z0-9._-]*", form)]
     candidates = " ".join(str(ox.NamedNode(t)) for t in tried)
     if candidates:
-        for row in backend.query(f"SELECT ?s WHERE {{ VALUES ?s {{ {candidates} }} {member} }}"):
+        for row in backend.query(f"SELECT ?s WHERE {{ VALUES ?s {{ {candidates} }} {member} }} LIMIT 1"):
             return URIRef(row["s"].value)
-    lowered = str(ox.Literal(text.lower()))
+    names = "|".join(to_ox(p).__str__() for p in NAME_PROPERTIES)
+    exact = " ".join(str(ox.Literal(t)) for t in dict.fromkeys([text, *forms]))
+    lowered = ", ".join(str(ox.Literal(f)) for f in forms)
     for pattern in (
-        f"VALUES ?n {{ {ox.Literal(text)} }} ?s lin:modelId|rdfs:label ?n .",
-        f"?s lin:modelId|rdfs:label ?n . FILTER(LCASE(STR(?n)) = {lowered})",
-        f"FILTER(STRSTARTS(STR(?s), {ox.Literal(str(namespace))}) && LCASE(STR(?s)) = "
-        f"{ox.Literal(str(namespace) + text.lower())})",
+        f"VALUES ?n {{ {exact} }} ?s {names} ?n .",
+        f"?s {names} ?n . FILTER(LCASE(STR(?n)) IN ({lowered}) "
+        f"|| REPLACE(LCASE(STR(?n)), \"[\\\\s_-]+\", \"-\") IN ({lowered}))",
     ):
         for row in backend.query(f"SELECT ?s WHERE {{ {member} {pattern} }} ORDER BY ?s LIMIT 1"):
             return URIRef(row["s"].value)
-    close = [
-        row["s"].value[len(str(namespace)) :]
-        for row in backend.query(
-            f"SELECT DISTINCT ?s WHERE {{ {member} FILTER(STRSTARTS(STR(?s), {ox.Literal(str(namespace))}) "
-            f"&& CONTAINS(LCASE(STR(?s)), {lowered})) }} ORDER BY STRLEN(STR(?s)) ?s LIMIT 3"
-        )
-    ]
-    raise UnknownName(kind, name, close)
+    return None

@@ -26,7 +26,8 @@ from lineage.build import quiet_dataset_deprecations, serialize_dataset
 from lineage.explain import diagram
 from lineage.explain.chains import Claim, NoLineage, claims_about, explain, lineage_properties, most_specific, parents
 from lineage.formats import conneg
-from lineage.names import UnknownName, label, slug
+from lineage.names import KINDS as NAMED_KINDS
+from lineage.names import Names, UnknownName, label, slug
 from lineage.namespaces import GRAPH_INFERRED, LIN, bind_prefixes
 from lineage.stores.backend import (
     ASSERTED,
@@ -37,6 +38,7 @@ from lineage.stores.backend import (
     first_values,
     holds_any,
     largest_families_query,
+    resolve_in,
     some_subjects,
 )
 from lineage.web import render as html
@@ -142,6 +144,23 @@ def locate(path: str) -> tuple[URIRef, conneg.MediaType | None]:
     raise NotFound(iri)
 
 
+def near_names(iri: URIRef) -> list[URIRef]:
+    """Up to three things of the same kind whose names are close to the last segment of ``iri``."""
+    base = current_app.config["BASE_IRI"]
+    kind, _, name = str(iri)[len(base) :].partition("/")
+    if kind not in NAMED_KINDS or not name:
+        return []
+    state = current_state()
+    if state.graph is None:  # a store: the same resolver's rules, asked by SPARQL
+        try:
+            return [resolve_in(state.backend, name, kind)]
+        except UnknownName as error:
+            return [NAMED_KINDS[kind][0][s] for s in error.suggestions]
+    names = Names.of(views().asserted)
+    found = names.find(name, kind)
+    return [found] if found is not None else [NAMED_KINDS[kind][0][s] for s in names.suggest(name, kind)]
+
+
 class NotFound(Exception):
     def __init__(self, iri: URIRef):
         super().__init__(iri)
@@ -152,8 +171,13 @@ def not_found(error: NotFound) -> Response:
     """404 in the negotiated format: an RDF client gets a document its parser reads (and that is empty)."""
     media = conneg.negotiate(request.accept_mimetypes, DESCRIPTION, request.args.get("format") or None)
     message = f"nothing is known about <{error.iri}> in this graph"
+    close = near_names(error.iri)
+    if close:
+        message += f"; did you mean {', '.join(slug(iri) for iri in close)}?"
     if media is None or media is conneg.HTML:
-        raise http_error(404, message)
+        base = current_app.config["BASE_IRI"]
+        links = [{"iri": str(iri), "path": "/" + str(iri)[len(base) :], "label": label(views().union, iri)} for iri in close]
+        raise http_error(404, message, suggestions=links)
     if media is conneg.JSON_LD:
         body = b"[]"
     elif media is conneg.RDF_XML:
