@@ -130,6 +130,7 @@ BROKEN_RULES = {  # what break_graph breaks
     "SourceShape-issued",
     "ModelShape-licenseBackedByClaim",
     "SourceShape-dated",
+    "LineageClaimShape-oneParentUnlessMerge",
 }
 
 
@@ -141,7 +142,7 @@ def break_graph(path: Path, forest, seed: int) -> tuple[Path, set[str]]:
     # a cycle: the root fine-tuned from its first child, claim and all
     root = roots[0]
     child = next(i for i in singles if forest.parents[i] == (root,))
-    pick = [int(i) for i in np.random.default_rng(seed).permutation([i for i in singles if i != child])[:15]]
+    pick = [int(i) for i in np.random.default_rng(seed).permutation([i for i in singles if i != child])[:17]]
     looped, parent = _model(forest, root), _model(forest, child)
     claim = URIRef(f"{BASE}claim/broken/cycle")
     card = next(graph.objects(looped, LIN.describedBy))
@@ -170,7 +171,7 @@ def break_graph(path: Path, forest, seed: int) -> tuple[Path, set[str]]:
     graph.add((_model(forest, pick[5]), LIN.parameterCount, Literal(0)))
     graph.set((_model(forest, pick[6]), LIN.pipelineTag, Literal("Text Generation")))
     claim6 = _lineage_claim(graph, _model(forest, pick[7]))
-    graph.set((claim6, LIN.quote, Literal("x" * 301)))
+    graph.set((claim6, LIN.quote, Literal("x" * 501)))  # over ClaimShape-quote's sh:maxLength
     graph.set((claim6, LIN.confidence, URIRef(str(LIN) + "certain")))
     claim8 = _lineage_claim(graph, _model(forest, pick[8]))
     graph.set((claim8, LIN.inDefaultLineage, Literal("maybe", datatype=XSD.boolean)))
@@ -187,6 +188,11 @@ def break_graph(path: Path, forest, seed: int) -> tuple[Path, set[str]]:
     graph.remove((card, RDF.type, LIN.ModelCard))
     graph.add((card, RDF.type, LIN.Source))
     graph.remove((card, URIRef("http://purl.org/dc/terms/issued"), None))
+    # a claim of one parent that names two; a merge that names one
+    claim15 = _lineage_claim(graph, _model(forest, pick[15]))
+    graph.add((claim15, LIN.claimedParent, _model(forest, root)))
+    claim16 = _lineage_claim(graph, _model(forest, pick[16]))
+    graph.set((claim16, LIN.claimedKind, LIN.mergedFrom))
     out = path.with_name(path.stem + "-broken.nt")
     graph.serialize(out, format="nt", encoding="utf-8")
     return out, {f"linsh:{name}" for name in BROKEN_RULES}

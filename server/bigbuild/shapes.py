@@ -766,10 +766,17 @@ def run_as_written(store, graphs: list[str], constraint: SparqlConstraint) -> li
 LINEAGE_KINDS = [
     f"<{LIN}{name}>"
     for name in (
-        "descendantOf derivedFrom fineTunedFrom continuedPretrainingFrom distilledFrom quantizedFrom adapterOf "
-        "mergedFrom improvementOf snapshotOf"
+        "descendantOf derivedFrom fineTunedFrom continuedPretrainingFrom prunedFrom upcycledFrom upscaledFrom "
+        "checkpointOf quantizedFrom convertedFrom adapterOf mergedFrom improvementOf distilledFrom snapshotOf"
     ).split()
 ]
+"""The weight lineage: lin:descendantOf and its sub-properties (cycles and dates are checked on these)."""
+
+EDGE_KINDS = [
+    *LINEAGE_KINDS,
+    *(f"<{LIN}{name}>" for name in "learnedFrom distillationTeacher usedDataGeneratedBy pointsTo".split()),
+]
+"""Every edge between two models that a claim must back: weights, knowledge (lin:learnedFrom), aliases."""
 
 
 def _lin(name: str) -> str:
@@ -777,7 +784,7 @@ def _lin(name: str) -> str:
 
 
 # Objects the equivalents bind and report: numbered by the reader even when they are literals.
-JOINED = [*LINEAGE_KINDS, *(_lin(n) for n in "claimedKind claimedParent claimedLicense license".split())]
+JOINED = [*EDGE_KINDS, *(_lin(n) for n in "claimedKind claimedParent claimedLicense license".split())]
 
 
 def expand(keys: np.ndarray, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -849,7 +856,7 @@ def edge_backed_by_claim(view: _View, focus: np.ndarray) -> list[dict[str, str]]
     backed = view.triple_keys(models[at], kinds, parents[at])
     in_focus = view.mask(focus)
     out: list[dict[str, str]] = []
-    for kind in LINEAGE_KINDS:
+    for kind in EDGE_KINDS:
         number = view.facts.find(kind)
         edges = view.pairs(kind)
         if number is None or not len(edges):
@@ -859,6 +866,26 @@ def edge_backed_by_claim(view: _View, focus: np.ndarray) -> list[dict[str, str]]
         missing = ~np.isin(view.triple_keys(edges[:, 0], kind_column, edges[:, 1]), backed)
         out += _rows(view, this=edges[missing, 0], kind=kind_column[missing], parent=edges[missing, 1])
     return out
+
+
+def one_parent_unless_merge(view: _View, focus: np.ndarray) -> list[dict[str, str]]:
+    """linsh:LineageClaimShape-oneParentUnlessMerge — rows (claim, kind, count of distinct parents):
+    a merge with fewer than two parents, any other kind with more than one."""
+    kinds = view.pairs(_lin("claimedKind"))
+    kinds = kinds[view.mask(focus)[kinds[:, 0]]]
+    parents = np.unique(view.pairs(_lin("claimedParent")), axis=0)
+    count = np.zeros(len(view.facts.terms), dtype=np.int64)
+    claims, counts = np.unique(parents[:, 0], return_counts=True)
+    count[claims] = counts
+    kinds = np.unique(kinds, axis=0)
+    n = count[kinds[:, 0]]
+    merge = kinds[:, 1] == view.number(_lin("mergedFrom"))
+    wrong = (n > 0) & ((merge & (n < 2)) | (~merge & (n > 1)))
+    text = view.facts.text
+    return [
+        {"this": text(claim), "kind": text(kind), "count": f'"{number}"^^<{XSD.integer}>'}
+        for claim, kind, number in zip(kinds[wrong, 0].tolist(), kinds[wrong, 1].tolist(), n[wrong].tolist(), strict=True)
+    ]
 
 
 def license_backed_by_claim(view: _View, focus: np.ndarray) -> list[dict[str, str]]:
@@ -941,10 +968,11 @@ for _name, _fingerprint, _function in (
     ("LicenseClaimShape-defaultLicenseAsserted", "84411a1421abf699", default_license_asserted),
     ("LineageClaimShape-defaultEdgeAsserted", "17757217b6df3349", default_edge_asserted),
     ("LineageClaimShape-defaultHasMethod", "350f657c75767c0c", default_has_method),
-    ("ModelShape-edgeBackedByClaim", "4ce7a8180b26628d", edge_backed_by_claim),
+    ("LineageClaimShape-oneParentUnlessMerge", "1949ba0c750b4ae9", one_parent_unless_merge),
+    ("ModelShape-edgeBackedByClaim", "6708530198ce5610", edge_backed_by_claim),
     ("ModelShape-licenseBackedByClaim", "681b9ed318be5723", license_backed_by_claim),
-    ("ModelShape-noCycle", "b6220a193554ea04", no_cycle),
-    ("ModelShape-notBeforeParent", "43c99ff723f752c0", not_before_parent),
+    ("ModelShape-noCycle", "c0d94e154d2b76d0", no_cycle),
+    ("ModelShape-notBeforeParent", "46e30d4e81cfa289", not_before_parent),
     ("SourceShape-dated", "8974abcf269e1a43", source_dated),
 ):
     register(_name, _fingerprint, _function)

@@ -1,7 +1,7 @@
 """The ``lineage`` command: one module per command family, gathered under one click group here.
 
 - :mod:`.graph`: ``check``, ``build``, ``bigbuild``, ``export``
-- :mod:`.ask`: ``explain``, ``query``, ``licenses``
+- :mod:`.ask`: ``explain``, ``query``, ``licenses``, ``models``
 - :mod:`.hub`: ``import hf``
 - :mod:`.publish`: ``push``
 - :mod:`.serve`: ``serve``
@@ -29,6 +29,7 @@ for command in (
     ask.explain_command,
     ask.query,
     ask.licenses_command,
+    ask.models_command,
     hub.import_group,
     publish.push_command,
     serve.serve,

@@ -1,7 +1,9 @@
-"""The commands that answer questions: explain, query, licenses."""
+"""The commands that answer questions: explain, query, licenses, models."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sys
 from pathlib import Path
@@ -10,6 +12,7 @@ import click
 from rdflib import URIRef
 from rdflib.query import Result
 
+from lineage import catalog
 from lineage.cli.common import fail, load_graph, parse_params, require_valid
 from lineage.explain.chains import NoLineage, explain, format_text
 from lineage.formats import conneg
@@ -148,3 +151,36 @@ def format_result(result: Result, fmt: str) -> str:
     lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
     return "\n".join(lines) + "\n"
 
+
+
+@click.command("models")
+@click.option("--developer", metavar="NAME", help="Only models of this developer (a slug or name: meta-ai, 'Meta AI').")
+@click.option("--family", metavar="NAME", help="Only models of this family (a slug or name: llama-3.1, 'Llama 3.1').")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+def models_command(developer: str | None, family: str | None, fmt: str) -> None:
+    """List the models of the graph, with developer, family, release date and lineage status.
+
+    The first line says what the graph covers: models, developers, families, newest release."""
+    graph = load_graph().asserted()
+    try:
+        rows = catalog.models(graph, developer=developer, family=family)
+    except UnknownName as error:
+        fail(str(error))
+    if fmt == "json":
+        click.echo(json.dumps([row.to_dict() for row in rows], indent=2))
+        return
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["slug", "label", "model_id", "developers", "families", "release", "status"])
+        for row in rows:
+            writer.writerow([row.slug, row.label, row.model_id, "; ".join(row.developers), "; ".join(row.families),
+                             row.release, row.status])
+        click.echo(out.getvalue(), nl=False)
+        return
+    if not developer and not family:
+        click.echo(catalog.coverage(graph).sentence())
+    click.echo(f"{len(rows)} model{'s' if len(rows) != 1 else ''}")
+    width = max((len(row.slug) for row in rows), default=4)
+    for row in rows:
+        click.echo(f"{row.slug:<{width}}  {row.release or '—':<10}  {', '.join(row.developers):<20}  {row.status}")

@@ -15,12 +15,13 @@ def fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
-def load_graph(extra: tuple[Path, ...] = (), *, refresh: bool = False) -> KnowledgeGraph:
+def load_graph(extra: tuple[Path, ...] = (), *, refresh: bool = False, progress: bool | None = None) -> KnowledgeGraph:
     """Build (or take from the cache) the graph; a build error ends the command with its message.
 
-    Files given on the command line are checked, not cached."""
+    Files given on the command line are checked, not cached. ``progress``: show the build's steps
+    (default: on a terminal only)."""
     try:
-        return build_graph(extra, use_cache=not extra, refresh=refresh, progress=sys.stderr.isatty())
+        return build_graph(extra, use_cache=not extra, refresh=refresh, progress=sys.stderr.isatty() if progress is None else progress)
     except BuildError as error:
         fail(str(error), 2)
     raise AssertionError("unreachable")

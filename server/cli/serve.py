@@ -42,7 +42,7 @@ def serve(host: str, port: int, threads: int, watch: bool, store: str | None) ->
         fail("--watch rebuilds the local graph; a --store is rebuilt where it lives (lineage push, bigbuild)", 2)
     graph = None
     if not store:
-        graph = load_graph()
+        graph = load_graph(progress=True)  # a cold first start takes seconds: say what it is doing
         require_valid(graph, "; not serving")
     watch_log = logging.getLogger(watching.__name__)
     level = watch_log.level

@@ -200,17 +200,85 @@ def parse(text: str) -> Query:
     except ParseBaseException as error:
         if _is_update(text):
             raise Refusal(400, "SPARQL Update is not accepted: this endpoint is read-only") from None
-        found = f", found {error.found}" if getattr(error, "found", "") else ""
-        raise Refusal(
-            400,
-            f"malformed query at line {error.lineno}, column {error.col}: {error.msg}{found}",
-            line=error.lineno,
-            column=error.col,
-        ) from None
+        line, column, message = syntax_error(text, error)
+        raise Refusal(400, f"malformed query at line {line}, column {column}: {message}", line=line, column=column) from None
     except RecursionError:
         raise
     except Exception as error:  # rdflib reports unknown prefixes and the like as Exception
         raise Refusal(400, f"malformed query: {error}") from None
+
+
+_CLOSING = {"(": ")", "{": "}", "[": "]"}
+
+
+_QUERY_FORMS = {"SelectQuery", "ConstructQuery", "DescribeQuery", "AskQuery"}
+_GRAMMAR_WORDS = {
+    **{form: "a query (SELECT, CONSTRUCT, ASK or DESCRIBE)" for form in ("DescribeQuery", "AskQuery")},
+    "SelectQuery": "a query (SELECT, CONSTRUCT, ASK or DESCRIBE)",
+    "ConstructQuery": "a query (SELECT, CONSTRUCT, ASK or DESCRIBE)",
+    "end of text": "the end of the query",
+    "GroupGraphPattern": "a graph pattern in braces { … }",
+    "TriplesBlock": "a triple pattern",
+    "Var": "a variable (?name)",
+}
+
+
+def syntax_error(text: str, error: ParseBaseException) -> tuple[int, int, str]:
+    """Where a query's syntax breaks, and what is wrong there in words a user knows.
+
+    rdflib's parser backtracks, so it reports the start of the clause that failed ("Expected
+    SelectQuery, found 'FILTER'"), not the place that broke it. A bracket left open or closed
+    unopened is the commonest cause: it is looked for first and reported where it is.
+    """
+    bracket = _unbalanced(text)
+    if bracket is not None:
+        return bracket
+    expected = {a.strip() for a in error.msg.removeprefix("Expected ").strip("{} ").split("|")}
+    found = f", found {error.found}" if getattr(error, "found", "") else ""
+    if expected <= _QUERY_FORMS:
+        at_start = not text[: error.loc].strip() or all(
+            line.lstrip().startswith(("PREFIX", "BASE", "prefix", "base", "#")) or not line.strip()
+            for line in text[: error.loc].splitlines()
+        )
+        if not at_start:  # rdflib backed out of the whole query: the clause that starts here is wrong
+            return error.lineno, error.col, f"this clause is not valid SPARQL{found}"
+    words = " or ".join(sorted({_GRAMMAR_WORDS.get(a, a) for a in expected}))
+    return error.lineno, error.col, f"expected {words}{found}"
+
+
+def _unbalanced(text: str) -> tuple[int, int, str] | None:
+    """The first bracket closed unopened or opened and never closed, outside strings and comments:
+    (line, column, what is wrong); None if every bracket is matched."""
+    stack: list[tuple[str, int, int]] = []
+    for number, line in enumerate(text.split("\n"), 1):
+        quote, column = "", 0
+        while column < len(line):
+            char = line[column]
+            if quote:
+                if char == "\\":
+                    column += 1
+                elif char == quote:
+                    quote = ""
+            elif char in "\"'":
+                quote = char
+            elif char == "#":
+                break
+            elif char in _CLOSING:
+                stack.append((char, number, column + 1))
+            elif char in _CLOSING.values() and (not stack or _CLOSING[stack[-1][0]] != char):
+                if stack:
+                    opened, at_line, at_column = stack[-1]
+                    return number, column + 1, (
+                        f"{char!r} here, but the {opened!r} opened at line {at_line}, column {at_column} is not closed"
+                    )
+                return number, column + 1, f"{char!r} closes nothing that is open"
+            elif char in _CLOSING.values():
+                stack.pop()
+            column += 1
+    if stack:
+        opened, number, column = stack[-1]
+        return number, column, f"the {opened!r} opened here is never closed"
+    return None
 
 
 def _with_construct_where_template(query: Query) -> Query:

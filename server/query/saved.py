@@ -17,6 +17,7 @@ Values are bound as RDF terms with ``initBindings``; they never become query tex
 from __future__ import annotations
 
 import datetime
+import difflib
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -99,7 +100,9 @@ def parse_header(text: str, path: Path) -> dict:
     return header
 
 
-def load_query(path: Path) -> SavedQuery:
+def load_query(path: Path, *, saved: bool = True) -> SavedQuery:
+    """The query in ``path`` with its ``#+`` header. A saved query (``queries/``) needs a summary; a
+    plain file given by path (``saved=False``) needs no header at all: its summary is its file name."""
     text = path.read_text(encoding="utf-8")
     header = parse_header(text, path)
     params = []
@@ -118,7 +121,9 @@ def load_query(path: Path) -> SavedQuery:
             raise QueryError(f"{path}: parameter {param.name} has unknown type {param.type!r}")
         params.append(param)
     if not header.get("summary"):
-        raise QueryError(f"{path}: the #+ header needs a summary")
+        if saved:
+            raise QueryError(f"{path}: the #+ header needs a summary")
+        header["summary"] = path.name
     query = SavedQuery(path.stem, path, str(header["summary"]), text, params, list(header.get("tags") or []))
     try:
         query.form  # noqa: B018 - parse now, so a broken query fails at load, not at first use
@@ -141,12 +146,10 @@ def find(name_or_file: str) -> SavedQuery:
     """A saved query by name, or a query file by path."""
     path = Path(name_or_file)
     if name_or_file.endswith(".rq") and path.exists():
-        return load_query(path)
+        return load_query(path, saved=False)
     saved = load_all()
     if name_or_file in saved:
         return saved[name_or_file]
-    import difflib
-
     close = difflib.get_close_matches(name_or_file, list(saved), n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else f"; saved queries: {', '.join(saved)}"
     raise QueryError(f"unknown query {name_or_file!r}{hint}")

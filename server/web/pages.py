@@ -22,12 +22,13 @@ from rdflib import RDF, RDFS, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, SKOS
 from werkzeug.wrappers import Response
 
+from lineage import catalog
 from lineage.build import quiet_dataset_deprecations, serialize_dataset
 from lineage.explain import diagram
 from lineage.explain.chains import Claim, NoLineage, claims_about, explain, lineage_properties, most_specific, parents
 from lineage.formats import conneg
 from lineage.names import KINDS as NAMED_KINDS
-from lineage.names import Names, UnknownName, label, slug
+from lineage.names import Names, UnknownName, keys, label, slug
 from lineage.namespaces import GRAPH_INFERRED, LIN, bind_prefixes
 from lineage.stores.backend import (
     ASSERTED,
@@ -542,15 +543,25 @@ def _size(node: Node) -> int:
 
 
 def search(text: str) -> list[URIRef]:
-    """Models whose label, model id or slug contains ``text`` (case-insensitive), best first."""
+    """Models that ``text`` names or partly names, best first: the model the resolver finds (the same
+    one the CLI and ``/explain`` would take), the members of a family it names, then models whose
+    label, alternative label, model id or slug contains the text in any spacing."""
     v = views()
     g = v.union
-    wanted = text.strip().lower()
-    scored = []
+    wanted = keys(text)
+    if not wanted:
+        return []
+    first: list[URIRef] = []
     if v.store is None:
-        candidates = {m for m in g.subjects(RDF.type, LIN.Model) if isinstance(m, URIRef)}
+        names = Names.of(v.asserted)
+        exact = names.find(text, "model")
+        family = names.find(text, "series")
+        first = [exact] if exact is not None else []
+        if family is not None:
+            first += sorted(m for m in v.asserted.subjects(LIN.memberOf, family) if isinstance(m, URIRef))
+        candidates = {iri for key, iris in names.by_key["model"].items() if any(w in key for w in wanted) for iri in iris}
     else:  # the store finds those whose IRI, label or model id contains the text; they are ranked here
-        lowered = Literal(wanted).n3()
+        lowered = Literal(wanted[0]).n3()
         rows = v.store.backend.query(
             f"""SELECT DISTINCT ?m WHERE {{ ?m a lin:Model .
               {{ FILTER(CONTAINS(LCASE(STR(?m)), {lowered})) }} UNION
@@ -558,13 +569,12 @@ def search(text: str) -> list[URIRef]:
             }} LIMIT {MAX_SEARCH * 20}"""
         )
         candidates = {URIRef(row["m"].value) for row in rows}
-    for model in candidates:
-        names = [slug(model), label(g, model), *(str(i) for i in g.objects(model, LIN.modelId))]
-        names = [n.lower() for n in names]
-        if any(wanted in n for n in names):
-            score = 0 if wanted in names else 1 if any(n.startswith(wanted) for n in names) else 2
-            scored.append((score, label(g, model).lower(), model))
-    return [m for _s, _l, m in sorted(scored)][:MAX_SEARCH]
+    scored = []
+    for model in candidates - set(first):
+        found = [k for n in (slug(model), label(g, model), *map(str, g.objects(model, LIN.modelId))) for k in keys(n)]
+        score = 0 if set(wanted) & set(found) else 1 if any(f.startswith(w) for f in found for w in wanted) else 2
+        scored.append((score, label(g, model).lower(), model))
+    return list(dict.fromkeys([*first, *(m for _s, _l, m in sorted(scored))]))[:MAX_SEARCH]
 
 
 MAX_MEMBERS = 500  # of a class, listed on the index page from a store
@@ -599,6 +609,32 @@ def index() -> Response:
         methods=members(LIN.TrainingMethod),
         sources=members(LIN.Source),
         label=namer(g),
+        coverage=catalog.coverage(views().asserted) if views().store is None else None,
+    )
+
+
+# -- the models ----------------------------------------------------------------------------------
+
+
+@bp.get("/models")
+def models_page() -> Response:
+    """Every model, filterable by ``developer`` and ``family`` (names the resolver knows); HTML or JSON."""
+    table = conneg.with_html(conneg.JSON_ONLY)
+    media = conneg.negotiate(request.accept_mimetypes, table, request.args.get("format") or None)
+    if media is None:
+        raise http_error(406, f"the models are listed as: {table.offered()}")
+    v = views()
+    if v.store is not None:
+        raise http_error(501, "the model list is not offered from a store: ask /sparql or /queries/descendants")
+    developer, family = request.args.get("developer") or None, request.args.get("family") or None
+    try:
+        rows = catalog.models(v.asserted, developer=developer, family=family)
+    except UnknownName as error:
+        raise http_error(404, str(error)) from None
+    if media is not conneg.HTML:
+        return jsonify(models=[row.to_dict() for row in rows], coverage=catalog.coverage(v.asserted).to_dict())
+    return html.render(
+        "models.html", rows=rows, developer=developer, family=family, coverage=catalog.coverage(v.asserted)
     )
 
 
