@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyshacl
 from rdflib import RDF, Dataset, Graph, URIRef
 from rdflib.namespace import SH
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.sparql import Query
+from rdflib.query import Result
 
 from lineage.build.inputs import Inputs
 from lineage.build.load import parse_turtle
@@ -34,23 +38,53 @@ class Violation:
         return f"{where}{self.severity} {self.focus}{path}: {self.message}"
 
 
+class PreparedQueries(Graph):
+    """A graph that prepares each distinct SPARQL text once and reuses it.
+
+    pyshacl runs every SHACL-SPARQL constraint once per focus node, as text with ``$this`` bound by
+    ``initBindings``; rdflib parses the text on each call, which was nine tenths of validation (31 s
+    for 345 models, 3.5 s prepared). A prepared query with the same bindings gives the same answer."""
+
+    _prepared: dict[tuple, Query] | None = None
+
+    def query(  # type: ignore[override]
+        self,
+        query_object: str | Query,
+        processor: str = "sparql",
+        result: str = "sparql",
+        initNs: Mapping[str, Any] | None = None,  # noqa: N803 - rdflib's name
+        initBindings: Mapping[str, Any] | None = None,  # noqa: N803
+        use_store_provided: bool = True,
+        **kwargs: Any,
+    ) -> Result:
+        if isinstance(query_object, str):
+            if self._prepared is None:
+                self._prepared = {}
+            base = kwargs.pop("base", None)
+            key = (query_object, base, tuple(sorted((initNs or {}).items())))
+            prepared = self._prepared.get(key)
+            if prepared is None:
+                prepared = self._prepared[key] = prepareQuery(query_object, initNs=dict(initNs or {}), base=base)
+            query_object = prepared
+        return super().query(query_object, processor, result, initNs, initBindings, use_store_provided, **kwargs)
+
+
 def validate(inputs: Inputs, dataset: Dataset) -> list[Violation]:
-    """Check the asserted data against the SHACL shapes, with the ontology as ``ont_graph``."""
+    """Check the asserted data against the SHACL shapes, the ontology mixed in (as pyshacl's ``ont_graph``
+    would mix it: here once, by us, so that pyshacl validates our graph in place and its queries stay prepared)."""
     shapes = parse_turtle(inputs.shapes)
-    data = Graph()
+    data = PreparedQueries()
     names = inputs.graph_names()
-    for iri in names:
+    for iri in [*names, GRAPH_ONTOLOGY]:
         data += dataset.graph(iri)
-    ontology = Graph()
-    ontology += dataset.graph(GRAPH_ONTOLOGY)
     conforms, report, _ = pyshacl.validate(
         data_graph=data,
         shacl_graph=shapes,
-        ont_graph=ontology,
         inference="none",
         advanced=True,
         allow_warnings=True,
         abort_on_first=False,
+        inplace=True,  # nothing is inferred, so nothing is added: no copy of the graph is needed
     )
     if conforms:
         return []
