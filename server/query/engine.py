@@ -45,7 +45,7 @@ class DatasetView(Dataset):
         self._named_set = frozenset(self._named)
         self._default = None if default is None else frozenset(default)
 
-    @property  # type: ignore[override, misc]
+    @property  # type: ignore[misc]  # rdflib's has a setter; a view is read-only
     def default_context(self) -> Graph:
         """rdflib's evaluator asks for this by its deprecated name; the answer is the same."""
         return self._default_context
@@ -94,7 +94,7 @@ class DatasetView(Dataset):
     def _refuse(self, *args: Any, **kwargs: Any) -> Any:
         raise ModificationException()
 
-    add = addN = remove = graph = parse = remove_graph = update = _refuse  # type: ignore[assignment]
+    add = addN = remove = graph = parse = remove_graph = update = _refuse
 
 
 @dataclass

@@ -194,6 +194,7 @@ class Watcher:
     def _build(self, current: ServedState) -> KnowledgeGraph | None:
         """The new graph, or None (and the reason logged) when it must not be served."""
         use_cache = bool(self.app.config["USE_CACHE"])
+        assert current.graph is not None  # a store is never watched (create_app refuses WATCH with one)
         try:
             if Inputs.bundled(self.root).key() == current.graph.key:
                 log.info("not reloaded: the inputs are the same as the served graph's")
