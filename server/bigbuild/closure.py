@@ -52,7 +52,7 @@ OWL_NS = str(OWL)
 # Schema vocabulary: triples with these predicates, or typing with these classes, change the rules.
 SCHEMA_PREDICATES = {f"<{RDFS}{name}>" for name in ("subClassOf", "subPropertyOf", "domain", "range")} | {
     f"<{OWL_NS}{name}>"
-    for name in (
+    for name in (  # noqa: SIM905 - a vocabulary reads best as one string of names
         "equivalentClass equivalentProperty inverseOf sameAs differentFrom disjointWith propertyDisjointWith "
         "onProperty someValuesFrom allValuesFrom hasValue intersectionOf unionOf complementOf oneOf hasKey "
         "propertyChainAxiom members distinctMembers maxCardinality maxQualifiedCardinality cardinality "
@@ -62,7 +62,7 @@ SCHEMA_PREDICATES = {f"<{RDFS}{name}>" for name in ("subClassOf", "subPropertyOf
 }
 META_CLASSES = {f"<{RDFS}Class>", f"<{RDFS}Datatype>", "<http://www.w3.org/1999/02/22-rdf-syntax-ns#Property>"} | {
     f"<{OWL_NS}{name}>"
-    for name in (
+    for name in (  # noqa: SIM905 - a vocabulary reads best as one string of names
         "Class Restriction ObjectProperty DatatypeProperty TransitiveProperty SymmetricProperty FunctionalProperty "
         "InverseFunctionalProperty IrreflexiveProperty AsymmetricProperty ReflexiveProperty AllDifferent "
         "AllDisjointClasses AllDisjointProperties NegativePropertyAssertion Nothing"
@@ -71,14 +71,14 @@ META_CLASSES = {f"<{RDFS}Class>", f"<{RDFS}Datatype>", "<http://www.w3.org/1999/
 # Axioms the compiled rules do not cover (the schema may not use them).
 UNSUPPORTED_TYPES = {
     OWL[name]
-    for name in (
+    for name in (  # noqa: SIM905 - a vocabulary reads best as one string of names
         "FunctionalProperty InverseFunctionalProperty IrreflexiveProperty AsymmetricProperty AllDisjointClasses "
         "AllDisjointProperties AllDifferent NegativePropertyAssertion Restriction"
     ).split()
 }
 UNSUPPORTED_PREDICATES = {
     OWL[name]
-    for name in (
+    for name in (  # noqa: SIM905 - a vocabulary reads best as one string of names
         "propertyChainAxiom hasKey propertyDisjointWith sameAs differentFrom intersectionOf unionOf complementOf "
         "oneOf someValuesFrom allValuesFrom hasValue maxCardinality maxQualifiedCardinality disjointUnionOf"
     ).split()

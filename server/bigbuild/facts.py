@@ -372,10 +372,7 @@ class Facts:
         if first == '"':
             if obj[-1] == ">" and self._ontology_done:
                 self.typed_literals.add(obj)
-            if predicate in self.keep_literals:
-                o = self.id(obj)
-            else:
-                o = -(hash(obj) & _HASH_MASK) - 1
+            o = self.id(obj) if predicate in self.keep_literals else -(hash(obj) & _HASH_MASK) - 1
         else:
             if first == "_":
                 obj = self._blanks(obj)

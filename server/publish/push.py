@@ -138,9 +138,8 @@ def shared_blank_nodes(graphs: Iterable[Graph]) -> int:
     for index, graph in enumerate(graphs):
         for triple in graph:
             for term in triple:
-                if isinstance(term, BNode):
-                    if seen.setdefault(term, index) != index:
-                        shared.add(term)
+                if isinstance(term, BNode) and seen.setdefault(term, index) != index:
+                    shared.add(term)
     return len(shared)
 
 
@@ -263,10 +262,9 @@ class Endpoint:
         except OSError as error:
             raise Unreachable(method, where, _reason(error), connected=False) from None
         try:
-            try:
+            # the server may stop reading the body: its answer, if any, says why
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 connection.request(method, self.target(graph, params), body=body, headers=sent)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the server stopped reading the body; its answer, if any, says why
             response = connection.getresponse()
             if missing_ok and response.status == 404:
                 response.read()

@@ -338,4 +338,6 @@ def _after_fork_in_child() -> None:
         stream = getattr(sys, name)
         with contextlib.suppress(AttributeError, OSError, ValueError):  # e.g. a stream with no descriptor
             encoding = getattr(stream, "encoding", None) or "utf-8"
-            setattr(sys, name, open(stream.fileno(), "w", encoding=encoding, errors="backslashreplace", closefd=False))
+            # the new stream replaces sys.stdout or sys.stderr: it stays open (closefd=False: the descriptor is theirs)
+            replacement = open(stream.fileno(), "w", encoding=encoding, errors="backslashreplace", closefd=False)  # noqa: SIM115
+            setattr(sys, name, replacement)
