@@ -152,7 +152,16 @@ class _OxigraphBackend(Backend):
     def store(self) -> ox.Store:
         raise NotImplementedError
 
-    def query(self, text, *, default=None, named=None, base=None, form="SELECT", timeout=None):
+    def query(
+        self,
+        text: str,
+        *,
+        default: list[URIRef] | None = None,
+        named: list[URIRef] | None = None,
+        base: str | None = None,
+        form: str = "SELECT",
+        timeout: float | None = None,
+    ) -> Any:
         options: dict[str, Any] = {"prefixes": PREFIXES, "base_iri": base}
         if default is None:
             options["use_default_graph_as_union"] = True  # and every named graph is available
@@ -250,7 +259,16 @@ class RemoteBackend(Backend):
     def _select(self, text: str, default, named, base, timeout) -> Any:
         return self.query(text, default=default, named=named, base=base, form="SELECT", timeout=timeout)
 
-    def query(self, text, *, default=None, named=None, base=None, form="SELECT", timeout=None):
+    def query(
+        self,
+        text: str,
+        *,
+        default: list[URIRef] | None = None,
+        named: list[URIRef] | None = None,
+        base: str | None = None,
+        form: str = "SELECT",
+        timeout: float | None = None,
+    ) -> Any:
         graphs = getattr(self, "graphs", None)
         fields: list[tuple[str, str]] = [("query", prologue(base) + text)]
         if graphs is not None:  # None while finding which graphs there are
