@@ -103,7 +103,12 @@ def handle_http_error(error: HTTPException) -> Response:
         response.status_code = code
     elif preferred == "text/html":  # a browser: the same message on a page with the site's links
         response = render.render(
-            "error.html", status=code, code=code, name=error.name, message=message, suggestions=details.get("suggestions")
+            "error.html",
+            status=code,
+            code=code,
+            name=error.name,
+            message=message,
+            suggestions=details.get("suggestions"),
         )
     else:
         response = Response(f"{code} {error.name}: {message}\n", status=code, content_type="text/plain; charset=utf-8")
