@@ -894,7 +894,9 @@ def one_parent_unless_merge(view: _View, focus: np.ndarray) -> list[dict[str, st
     text = view.facts.text
     return [
         {"this": text(claim), "kind": text(kind), "count": f'"{number}"^^<{XSD.integer}>'}
-        for claim, kind, number in zip(kinds[wrong, 0].tolist(), kinds[wrong, 1].tolist(), n[wrong].tolist(), strict=True)
+        for claim, kind, number in zip(
+            kinds[wrong, 0].tolist(), kinds[wrong, 1].tolist(), n[wrong].tolist(), strict=True
+        )
     ]
 
 

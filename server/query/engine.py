@@ -201,7 +201,8 @@ def parse(text: str) -> Query:
         if _is_update(text):
             raise Refusal(400, "SPARQL Update is not accepted: this endpoint is read-only") from None
         line, column, message = syntax_error(text, error)
-        raise Refusal(400, f"malformed query at line {line}, column {column}: {message}", line=line, column=column) from None
+        where = f"line {line}, column {column}"
+        raise Refusal(400, f"malformed query at {where}: {message}", line=line, column=column) from None
     except RecursionError:
         raise
     except Exception as error:  # rdflib reports unknown prefixes and the like as Exception
