@@ -45,7 +45,7 @@ class DatasetView(Dataset):
         self._named_set = frozenset(self._named)
         self._default = None if default is None else frozenset(default)
 
-    @property  # type: ignore[override, misc]
+    @property  # type: ignore[misc]  # rdflib's has a setter; a view is read-only
     def default_context(self) -> Graph:
         """rdflib's evaluator asks for this by its deprecated name; the answer is the same."""
         return self._default_context
@@ -94,7 +94,7 @@ class DatasetView(Dataset):
     def _refuse(self, *args: Any, **kwargs: Any) -> Any:
         raise ModificationException()
 
-    add = addN = remove = graph = parse = remove_graph = update = _refuse  # type: ignore[assignment]
+    add = addN = remove = graph = parse = remove_graph = update = _refuse
 
 
 @dataclass
@@ -201,7 +201,8 @@ def parse(text: str) -> Query:
         if _is_update(text):
             raise Refusal(400, "SPARQL Update is not accepted: this endpoint is read-only") from None
         line, column, message = syntax_error(text, error)
-        raise Refusal(400, f"malformed query at line {line}, column {column}: {message}", line=line, column=column) from None
+        where = f"line {line}, column {column}"
+        raise Refusal(400, f"malformed query at {where}: {message}", line=line, column=column) from None
     except RecursionError:
         raise
     except Exception as error:  # rdflib reports unknown prefixes and the like as Exception

@@ -26,7 +26,8 @@ DEFAULTS: dict[str, Any] = {
     "ROOT": None,  # the checkout holding ontology/, data/ and queries/ (None: project_root())
     "USE_CACHE": True,  # take the built graph from the on-disk cache when the inputs are unchanged
     "GRAPH": None,  # a prebuilt KnowledgeGraph to serve (tests); None: build at start-up
-    "STORE": None,  # serve a store instead: "sparql:QUERY_URL" or a folder built by `lineage bigbuild` (lineage.stores.backend)
+    # serve a store instead: "sparql:QUERY_URL" or a folder built by `lineage bigbuild` (lineage.stores.backend)
+    "STORE": None,
     "QUERY_TIMEOUT": 30.0,  # seconds a query may run; a request may ask for less with ?timeout=
     "QUERY_WORKERS": 2,  # worker processes that evaluate queries; 0 runs them in the request thread
     "RESULT_LIMIT": 10_000,  # rows (SELECT) or triples (CONSTRUCT, DESCRIBE) returned at most
@@ -102,7 +103,12 @@ def handle_http_error(error: HTTPException) -> Response:
         response.status_code = code
     elif preferred == "text/html":  # a browser: the same message on a page with the site's links
         response = render.render(
-            "error.html", status=code, code=code, name=error.name, message=message, suggestions=details.get("suggestions")
+            "error.html",
+            status=code,
+            code=code,
+            name=error.name,
+            message=message,
+            suggestions=details.get("suggestions"),
         )
     else:
         response = Response(f"{code} {error.name}: {message}\n", status=code, content_type="text/plain; charset=utf-8")
