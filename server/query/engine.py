@@ -20,6 +20,7 @@ from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.query import Result
+from rdflib.term import Identifier
 
 from lineage.formats import conneg
 from lineage.names import KINDS, UnknownName
@@ -162,7 +163,7 @@ class Engine:
             raise TypeError("this state serves a store: there is no in-memory dataset to view")
         return DatasetView(self.dataset.store, self.graphs if named is None else named, default)
 
-    def bind(self, query: SavedQuery, values: dict[str, str]) -> dict[str, object]:
+    def bind(self, query: SavedQuery, values: dict[str, str]) -> dict[str, Identifier]:
         """RDF terms for a saved query's parameters; names are resolved in the served data."""
         if self.dataset is not None:
             return bind(query, self.view(), values)
