@@ -29,10 +29,9 @@ def private_cache(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def built(private_cache):
-    """The bundled ontology and data, loaded, reasoned and validated."""
-    pass
-
-    return build_graph(root=ROOT, use_cache=False)
+    """The bundled ontology and data, loaded, reasoned and validated: built once for the session, into
+    the session's private cache, where the commands the tests run find it."""
+    return build_graph(root=ROOT)
 
 
 @pytest.fixture
