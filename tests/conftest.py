@@ -50,10 +50,10 @@ def fixture_root(tmp_path):
 
 @pytest.fixture(scope="session")
 def app(built):
-    """The app over the session's graph, with two query worker processes; closed at the end."""
+    """The app over the session's graph, with three query worker processes; closed at the end."""
     from lineage.web import create_app
 
-    app = create_app({"TESTING": True, "GRAPH": built, "QUERY_WORKERS": 2, "QUERY_TIMEOUT": 10})
+    app = create_app({"TESTING": True, "GRAPH": built, "QUERY_WORKERS": 3, "QUERY_TIMEOUT": 10})
     yield app
     app.extensions["lineage"].close()
 

@@ -146,7 +146,7 @@ def test_health(client, built):
     assert response.status_code == 200
     assert response.json["status"] == "ok"
     assert response.json["triples"] == len(built.dataset)
-    assert response.json["workers"] == 2
+    assert response.json["workers"] == 3
 
 
 # -- the protocol table -------------------------------------------------------------------------------
