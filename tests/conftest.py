@@ -99,8 +99,9 @@ def oxigraph_serve(folder: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def waitress_thread(app):
+def waitress_thread(app, threads: int = 4, **adjustments):
     """``app`` served by waitress on a free loopback port, in a thread; yields the server.
+    ``threads`` and other ``adjustments`` are waitress's (``lineage serve`` uses 8 threads).
 
     On exit the server's sockets are closed by its own loop thread (a trigger thunk): closing them from
     this thread races the loop's ``select()``, which then fails with EBADF in the server thread."""
@@ -108,7 +109,7 @@ def waitress_thread(app):
 
     from waitress import create_server
 
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    server = create_server(app, host="127.0.0.1", port=0, threads=threads, **adjustments)
     thread = threading.Thread(target=server.run, name="waitress", daemon=True)
     thread.start()
     try:

@@ -46,6 +46,10 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Any, Any], Any]
 """``handler(state, job) -> reply``; runs in a worker, must return something picklable."""
 
+WORKER_NICENESS = 5
+"""Workers (forked from the template, which takes it) run this much nicer than the server: a runaway
+query on every core still leaves the server's request threads the CPU they need."""
+
 _CANCEL_CHECK = 0.2  # seconds between two looks at whether the caller gave up
 
 # Audit events that mean "about to talk to the network". Raised inside a worker, they fail the job.
@@ -273,6 +277,8 @@ def _recv_exact(sock: socket.socket, size: int) -> bytes:
 def _template(control: socket.socket, handler: Handler, state: Any, grace: float) -> None:
     """Fork a worker for each socket the server sends; exit when the server closes the control socket."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the server decides
+    with contextlib.suppress(OSError):  # workers yield the CPU to the server's own threads (pages, /health)
+        os.nice(WORKER_NICENESS)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped by the kernel, never zombies
     while True:
         try:
