@@ -20,6 +20,8 @@ import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import pytest
+
 from lineage.query import sandbox
 
 from .conftest import waitress_thread
@@ -268,3 +270,28 @@ def test_a_job_that_waited_for_a_worker_gets_its_whole_limit():
         assert list(pool._all) == [pid]  # never killed
     finally:
         pool.close()
+
+
+# -- a lane by itself -------------------------------------------------------------------------------------
+
+
+def test_lane_waits_briefly_queues_boundedly_and_says_when_to_come_back():
+    from lineage.query.admission import Lane, Refused
+
+    lane = Lane("pages", slots=1, queue=1, wait=0.3)
+    with lane.admit(expected=10):
+        with pytest.raises(Refused) as waited:  # waited its 0.3 s in the queue, then refused
+            lane.admit().__enter__()
+        assert 9 <= waited.value.retry_after <= 10  # the holder is expected to finish within 10 s
+        waiting = threading.Thread(target=lambda: pytest.raises(Refused, lambda: lane.admit().__enter__()))
+        waiting.start()
+        time.sleep(0.05)
+        started = time.monotonic()
+        with pytest.raises(Refused, match="lane is full"):  # the one queue place is taken: refused at once
+            lane.admit().__enter__()
+        assert time.monotonic() - started < 0.05
+        waiting.join()
+    with lane.admit():  # released: admitted at once
+        pass
+    report = lane.report()
+    assert report["refused"] == 3 and report["running"] == 0 and report["saturated_since"]
