@@ -295,3 +295,38 @@ def test_lane_waits_briefly_queues_boundedly_and_says_when_to_come_back():
         pass
     report = lane.report()
     assert report["refused"] == 3 and report["running"] == 0 and report["saturated_since"]
+
+
+def test_remote_store_lane_and_its_time_limit(built):
+    """With a remote store, requests that ask it take the remote lane (full: 503 with Retry-After at
+    once), and a page's many calls share the query time limit (503 when spent, not a page that hangs)."""
+    from lineage.stores.backend import MemoryBackend, time_left
+
+    class Slow(MemoryBackend):
+        """The graph, asked as a remote store is; each call takes ``delay`` and, like RemoteBackend's
+        HTTP calls, gets only what is left of the request's time (``time_left``)."""
+
+        local = False
+        delay = 0.0
+
+        def query(self, text, timeout=None, **options):
+            time.sleep(min(self.delay, time_left(timeout or 30.0)))
+            return super().query(text, **options)
+
+    store = Slow(built.dataset)
+    with served(built, STORE=store, GRAPH=None, QUERY_WORKERS=1, REMOTE_SLOTS=1, QUERY_QUEUE=0, QUERY_TIMEOUT=1.5) as (
+        address,
+        _app,
+    ):
+        store.delay = 0.3
+        slow: list[Answer] = []
+        holder = threading.Thread(target=lambda: slow.append(get(address, "/model/gpt-4", format="html")))
+        holder.start()
+        time.sleep(0.1)
+        refused = get(address, "/model/chatgpt", client=3, format="ttl")
+        assert refused.status == 503 and "Retry-After" in refused.headers and refused.seconds < 0.5, refused
+        assert get(address, "/health").status == 200  # control takes no lane
+        holder.join(10)
+        (page,) = slow
+        assert page.status == 503 and page.seconds < 1.5 + 1.0, page
+        assert b"took longer than the time limit" in page.body

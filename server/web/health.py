@@ -59,9 +59,14 @@ def assess(app: Flask, state: ServedState) -> tuple[str, list[str], float | None
         if not state.backend.local:
             with deadline(STORE_PING):
                 state.backend.ping(STORE_PING)
-        triples = state.triples
     except BackendError as error:
         down.append(f"the store does not answer: {error.message}")
+    else:
+        try:
+            with deadline(STORE_PING):  # counted once per state; a big remote store may take longer: unknown
+                triples = state.triples
+        except BackendError:
+            pass
     watcher = app.extensions.get("lineage.watch")
     failure = getattr(watcher, "failure", None)
     if failure is not None:
