@@ -301,7 +301,7 @@ def test_lane_waits_briefly_queues_boundedly_and_says_when_to_come_back():
 
 def test_remote_store_lane_and_its_time_limit(built):
     """With a remote store, requests that ask it take the remote lane (full: 503 with Retry-After at
-    once), and a page's many calls share the query time limit (503 when spent, not a page that hangs)."""
+    once), and a page's many calls share STORE_REQUEST_TIMEOUT (503 when spent, not a page that hangs)."""
     from lineage.stores.backend import MemoryBackend, time_left
 
     class Slow(MemoryBackend):
@@ -316,7 +316,9 @@ def test_remote_store_lane_and_its_time_limit(built):
             return super().query(text, **options)
 
     store = Slow(built.dataset)
-    with served(built, STORE=store, GRAPH=None, QUERY_WORKERS=1, REMOTE_SLOTS=1, QUERY_QUEUE=0, QUERY_TIMEOUT=1.5) as (
+    with served(
+        built, STORE=store, GRAPH=None, QUERY_WORKERS=1, REMOTE_SLOTS=1, QUERY_QUEUE=0, STORE_REQUEST_TIMEOUT=1.5
+    ) as (
         address,
         _app,
     ):

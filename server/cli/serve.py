@@ -30,7 +30,8 @@ def serve(host: str, port: int, threads: int, watch: bool, store: str | None) ->
     graph stays. Settings come from LINEAGE_* variables: LINEAGE_QUERY_TIMEOUT (seconds),
     LINEAGE_QUERY_WORKERS, LINEAGE_RESULT_LIMIT, LINEAGE_MAX_QUERY_LENGTH, LINEAGE_MAX_CONTENT_LENGTH,
     LINEAGE_WATCH_INTERVAL (seconds); admission: LINEAGE_QUERY_QUEUE_WAIT (seconds), LINEAGE_QUERY_QUEUE,
-    LINEAGE_CLIENT_QUERIES, LINEAGE_PAGE_SLOTS, LINEAGE_REMOTE_SLOTS (docs/operations.md, "Operating it").
+    LINEAGE_CLIENT_QUERIES, LINEAGE_PAGE_SLOTS, LINEAGE_REMOTE_SLOTS, LINEAGE_STORE_REQUEST_TIMEOUT
+    (docs/operations.md, "Operating it").
     """
     import logging
 

@@ -42,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "CLIENT_QUERIES": 2,  # ad-hoc /sparql queries one client address may have in flight
     "PAGE_SLOTS": 4,  # pages and saved queries served at once
     "REMOTE_SLOTS": 4,  # requests talking to a remote store (STORE = sparql:URL) at once
+    "STORE_REQUEST_TIMEOUT": 60.0,  # seconds all of one request's calls to a remote store may take together
 }
 
 
@@ -71,6 +72,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ("CLIENT_QUERIES", int),
         ("PAGE_SLOTS", int),
         ("REMOTE_SLOTS", int),
+        ("STORE_REQUEST_TIMEOUT", float),
     ):
         try:
             app.config[key] = kind(app.config[key])

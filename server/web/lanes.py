@@ -4,7 +4,8 @@ Control requests (``/health``, static files) take no lane. Every other request t
 lane here, before its view runs, except ad-hoc queries at ``/sparql``, which take the ``sparql``
 lane around the query itself (:func:`lineage.web.sparql.answer`), so the query page and the service
 description stay as cheap as pages. When the served store is remote, every such request also takes
-the ``remote`` lane and each call to the store is bounded by what is left of the query time limit.
+the ``remote`` lane, and all of its calls to the store together are bounded by ``STORE_REQUEST_TIMEOUT``
+(a page makes many; a query's own call, by the query time limit).
 A store that fails answers 502 or 503 with its message, on every route.
 """
 
@@ -46,7 +47,7 @@ def enter_lane() -> None:
     limit = float(current_app.config["QUERY_TIMEOUT"])
     if not current_state().backend.local:
         held.enter_context(admission()["remote"].admit(expected=limit))
-        held.enter_context(deadline(limit))
+        held.enter_context(deadline(float(current_app.config["STORE_REQUEST_TIMEOUT"])))
     if request.endpoint != "sparql.endpoint":
         held.enter_context(admission()["pages"].admit(expected=PAGE_SECONDS))
 
