@@ -142,7 +142,7 @@ def break_graph(path: Path, forest, seed: int) -> tuple[Path, set[str]]:
     # a cycle: the root fine-tuned from its first child, claim and all
     root = roots[0]
     child = next(i for i in singles if forest.parents[i] == (root,))
-    pick = [int(i) for i in np.random.default_rng(seed).permutation([i for i in singles if i != child])[:17]]
+    pick = [int(i) for i in np.random.default_rng(seed).permutation([i for i in singles if i != child])[:16]]
     looped, parent = _model(forest, root), _model(forest, child)
     claim = URIRef(f"{BASE}claim/broken/cycle")
     card = next(graph.objects(looped, LIN.describedBy))
@@ -188,11 +188,9 @@ def break_graph(path: Path, forest, seed: int) -> tuple[Path, set[str]]:
     graph.remove((card, RDF.type, LIN.ModelCard))
     graph.add((card, RDF.type, LIN.Source))
     graph.remove((card, URIRef("http://purl.org/dc/terms/issued"), None))
-    # a claim of one parent that names two; a merge that names one
+    # a claim of one parent that names two
     claim15 = _lineage_claim(graph, _model(forest, pick[15]))
     graph.add((claim15, LIN.claimedParent, _model(forest, root)))
-    claim16 = _lineage_claim(graph, _model(forest, pick[16]))
-    graph.set((claim16, LIN.claimedKind, LIN.mergedFrom))
     out = path.with_name(path.stem + "-broken.nt")
     graph.serialize(out, format="nt", encoding="utf-8")
     return out, {f"linsh:{name}" for name in BROKEN_RULES}

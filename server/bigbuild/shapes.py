@@ -879,8 +879,8 @@ def edge_backed_by_claim(view: _View, focus: np.ndarray) -> list[dict[str, str]]
 
 
 def one_parent_unless_merge(view: _View, focus: np.ndarray) -> list[dict[str, str]]:
-    """linsh:LineageClaimShape-oneParentUnlessMerge — rows (claim, kind, count of distinct parents):
-    a merge with fewer than two parents, any other kind with more than one."""
+    """linsh:LineageClaimShape-oneParentUnlessMerge — rows (claim, kind, count of distinct parents): a claim
+    of any kind but a merge that names more than one parent."""
     kinds = view.pairs(_lin("claimedKind"))
     kinds = kinds[view.mask(focus)[kinds[:, 0]]]
     parents = np.unique(view.pairs(_lin("claimedParent")), axis=0)
@@ -889,8 +889,7 @@ def one_parent_unless_merge(view: _View, focus: np.ndarray) -> list[dict[str, st
     count[claims] = counts
     kinds = np.unique(kinds, axis=0)
     n = count[kinds[:, 0]]
-    merge = kinds[:, 1] == view.number(_lin("mergedFrom"))
-    wrong = (n > 0) & ((merge & (n < 2)) | (~merge & (n > 1)))
+    wrong = (kinds[:, 1] != view.number(_lin("mergedFrom"))) & (n > 1)
     text = view.facts.text
     return [
         {"this": text(claim), "kind": text(kind), "count": f'"{number}"^^<{XSD.integer}>'}
@@ -980,7 +979,7 @@ for _name, _fingerprint, _function in (
     ("LicenseClaimShape-defaultLicenseAsserted", "84411a1421abf699", default_license_asserted),
     ("LineageClaimShape-defaultEdgeAsserted", "17757217b6df3349", default_edge_asserted),
     ("LineageClaimShape-defaultHasMethod", "350f657c75767c0c", default_has_method),
-    ("LineageClaimShape-oneParentUnlessMerge", "1949ba0c750b4ae9", one_parent_unless_merge),
+    ("LineageClaimShape-oneParentUnlessMerge", "bb6b956e9d4271d3", one_parent_unless_merge),
     ("ModelShape-edgeBackedByClaim", "6708530198ce5610", edge_backed_by_claim),
     ("ModelShape-licenseBackedByClaim", "681b9ed318be5723", license_backed_by_claim),
     ("ModelShape-noCycle", "c0d94e154d2b76d0", no_cycle),
