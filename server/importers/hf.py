@@ -479,14 +479,14 @@ def infer_relation(
     tags = list(tags)
     files = list(files)
     names = {Path(f).name for f in files}
-    if len(bases) > 1:
-        return "merge", f"it names {len(bases)} base models"
     merge_tag = next((t for t in tags if t.lower() in MERGE_TAGS), None)
     if merge_tag:
         return "merge", f"it is tagged {merge_tag}"
     merge_file = next((f for f in MERGE_FILES if f in names), None)
     if merge_file:
         return "merge", f"the repository has {merge_file}"
+    if len(bases) > 1:
+        return "merge", f"it names {len(bases)} base models"
     adapter = next((f for f in ADAPTER_FILES if f in names), None)
     if adapter:
         return "adapter", f"the repository has {adapter}"
