@@ -940,22 +940,28 @@ def _bar(items: Iterable, what: str, enabled: bool, total: int | None = None) ->
 def read_entries(path: Path, *, progress: bool = False) -> tuple[list[Entry], list[Problem]]:
     """Read and check every card under ``path``: the good ones, and the problems (skipped cards and
     warnings). Raises :class:`ImportError_` when ``path`` cannot be read at all."""
+    with _bar(read(path), "reading cards", progress) as bar:
+        return check_cards(bar)
+
+
+def check_cards(cards: Iterable[Card | Problem]) -> tuple[list[Entry], list[Problem]]:
+    """Check cards (read from files, or records from the Hub): the good entries, one a repo id, and
+    the problems (skipped cards and warnings)."""
     entries: dict[str, Entry] = {}
     problems: list[Problem] = []
-    with _bar(read(path), "reading cards", progress) as bar:
-        for card in bar:
-            if isinstance(card, Problem):
-                problems.append(card)
-                continue
-            entry, found = check(card)
-            problems += found
-            if entry is None:
-                continue
-            key = entry.repo_id.lower()
-            if key in entries:
-                problems.append(Problem(card.where, f"{entry.repo_id} was already read from {entries[key].where}"))
-                continue
-            entries[key] = entry
+    for card in cards:
+        if isinstance(card, Problem):
+            problems.append(card)
+            continue
+        entry, found = check(card)
+        problems += found
+        if entry is None:
+            continue
+        key = entry.repo_id.lower()
+        if key in entries:
+            problems.append(Problem(card.where, f"{entry.repo_id} was already read from {entries[key].where}"))
+            continue
+        entries[key] = entry
     return list(entries.values()), problems
 
 
