@@ -177,10 +177,10 @@ def harvest_hf_command(
         return hf.write_document(found.entries, curated, name, out, fmt=fmt)
 
     if output is None:
-        out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n", write_through=False)
-        edges, added = write(out)
-        out.flush()
-        out.detach()
+        stdout = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n", write_through=False)
+        edges, added = write(stdout)
+        stdout.flush()
+        stdout.detach()
     else:
         with atomic_output(output) as out:
             edges, added = write(out)

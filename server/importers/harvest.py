@@ -357,7 +357,8 @@ def harvest(
     ``ancestors=False``); check them as ``lineage import hf`` does. Raises :class:`HubError` when a
     request fails for good: the checkpoint then holds everything fetched so far."""
     models, filters = list(models), list(filters)
-    query = {"endpoint": client.base, "models": models, "author": author, "search": search, "filters": filters}
+    query: dict[str, Any] = {"endpoint": client.base, "models": models, "author": author, "search": search}
+    query["filters"] = filters
     query |= {"since": since.isoformat() if since else None, "limit": limit, "ancestors": ancestors}
     state = State.resume(checkpoint, query)
     bar = tqdm(desc="harvesting", unit="model", file=sys.stderr, disable=not progress, delay=1.0, leave=False)
