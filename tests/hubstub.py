@@ -11,7 +11,8 @@ It answers what ``lineage harvest hf`` asks, in the Hub's shapes:
 
 Faults are injected by path: ``hub.faults[path] = [429, 503]`` answers the next two requests of
 that path with those statuses (429 with ``Retry-After``) before the real answer; ``hub.slow[path]``
-delays an answer. ``hub.hits`` counts the requests of each path. No test touches the network.
+delays an answer; ``hub.bodies[path]`` replaces it (a malformed record). ``hub.hits`` counts the
+requests of each path. No test touches the network.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ class Hub:
         self.page_size = page_size
         self.faults: dict[str, list[int]] = {}
         self.slow: dict[str, float] = {}
+        self.bodies: dict[str, bytes] = {}  # path -> a 200 answer to give instead (a malformed record)
         self.retry_after = "0"
         self.hits: Counter[str] = Counter()
         self.url = ""
@@ -144,6 +146,8 @@ def _handler(hub: Hub) -> type[BaseHTTPRequestHandler]:
                 return self.send(429, b'{"error": "Rate limited"}', Retry_After=hub.retry_after)
             if status is not None:
                 return self.send(status, json.dumps({"error": f"injected {status}"}).encode())
+            if path in hub.bodies:
+                return self.send(200, hub.bodies[path])
             segments = path.strip("/").split("/")
             if path == "/api/models":
                 items, following = hub.page(query)

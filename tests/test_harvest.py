@@ -185,6 +185,16 @@ def test_a_404_ancestor_is_reported_and_kept_as_a_leaf_and_the_walk_goes_on(hub,
     assert ("hf/teknium/openhermes-2.5-mistral-7b", "derivedFrom", "mistral-7b-v0.1") in found
 
 
+def test_a_malformed_ancestor_record_is_reported_and_kept_as_a_leaf(hub, runner, tmp_path):
+    hub.bodies["/api/models/meta-llama/Llama-2-7b-chat-hf"] = b'["not", "a", "record"]'
+    out = tmp_path / "hub.ttl"
+    result = run(runner, "--model", "acme/llama-2-chat-lora", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert "/api/models/meta-llama/Llama-2-7b-chat-hf: a malformed record, left out" in result.stderr
+    assert "its record is malformed (not a model record); kept as a leaf" in result.stderr
+    assert edges(out) == {("hf/acme/llama-2-chat-lora", "adapterOf", "llama-2-7b-chat")}
+
+
 def test_a_broken_card_yaml_is_reported_and_the_record_kept(hub, runner, tmp_path):
     out = tmp_path / "hub.ttl"
     result = run(runner, "--model", "broken/yaml-card", "--no-ancestors", "-o", str(out))

@@ -164,6 +164,9 @@ def harvest_hf_command(
         fail(f"harvest stopped: {error}{resume}")
     except OSError as error:
         fail(f"harvest stopped: {error}", 2)
+    except Exception as error:  # never a traceback: what was fetched is in the checkpoint
+        resume = f"; what was fetched is kept in {checkpoint}" if checkpoint else ""
+        fail(f"harvest stopped: unexpected {type(error).__name__}: {error}{resume}")
     for problem in found.problems:
         click.echo(f"lineage: {problem}", err=True)
     if not found.entries:
