@@ -103,7 +103,7 @@ def load_sources(extra: tuple[Path, ...] = (), store: str | None = None) -> Sour
 class _Aggregate(ReadOnlyGraphAggregate):
     """A read-only union of graphs that can be a key of the name resolver's cache (by identity)."""
 
-    __hash__ = object.__hash__
+    __hash__ = object.__hash__  # type: ignore[assignment]
 
     def __eq__(self, other: object) -> bool:
         return self is other
