@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 LIN = "https://w3id.org/model-lineage/ontology#"
-KINDS = (
+KINDS = (  # noqa: SIM905 - a vocabulary reads best as one string of names
     "descendantOf derivedFrom fineTunedFrom continuedPretrainingFrom distilledFrom quantizedFrom adapterOf "
     "mergedFrom improvementOf snapshotOf"
 ).split()
@@ -70,11 +70,12 @@ def label(n: int) -> str:
 
 def machine() -> str:
     cpu = "?"
-    with _suppress():
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    with _suppress(), open("/proc/cpuinfo") as cpuinfo:
+        cpu = next(line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name"))
     memory = "?"
     with _suppress():
-        kib = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
+        with open("/proc/meminfo") as meminfo:
+            kib = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal"))
         memory = f"{kib / 1024 / 1024:.0f} GB"
     import numpy
     import owlrl

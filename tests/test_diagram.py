@@ -18,11 +18,13 @@ from lineage.names import label as graph_label
 from lineage.names import slug
 from lineage.namespaces import CLAIM, LIN, METHOD, MODEL
 
+GPT3_FAMILY = MODEL["unidentified-gpt-3-family-model"]  # what ChatGPT descends from: "a GPT-3 model"
+
 ROOT = Path(__file__).resolve().parents[1]
 SVG = "{http://www.w3.org/2000/svg}"
 XLINK = "{http://www.w3.org/1999/xlink}href"
 CHATGPT = MODEL["chatgpt"]
-DAVINCI = MODEL["davinci"]
+DAVINCI = GPT3_FAMILY
 LINEAGE = (*DERIVATIONS, LIN.descendantOf)
 
 
@@ -84,7 +86,7 @@ def test_chatgpt_edges_carry_kind_and_methods(union):
     svg = draw(union, CHATGPT)
     words = texts(svg)
     assert "fine-tuned from" in words
-    assert "descendant of" in words  # the unidentified GPT-3.5 model's edge to davinci
+    assert "descendant of" in words  # the unidentified GPT-3.5 model's edge to the GPT-3 family model
     methods = next(w for w in words if w.startswith("SFT"))
     assert methods == "SFT + reward modelling + RLHF with PPO"
 
@@ -215,7 +217,7 @@ def test_same_string_under_other_hash_seeds(union, tmp_path):
     """Set and dict orders change with PYTHONHASHSEED; the diagram must not."""
     source = tmp_path / "union.nt"
     source.write_text(union.serialize(format="nt"), encoding="utf-8")
-    names = ["chatgpt", "gpt-3.5-turbo-0301", "davinci"]
+    names = ["chatgpt", "gpt-3.5-turbo-0301", "unidentified-gpt-3-family-model"]
     script = (
         "import json, sys\n"
         "from rdflib import Graph\n"
@@ -253,7 +255,7 @@ def boxes(svg: ET.Element) -> list[tuple[str, float, float, float, float]]:
     return found
 
 
-@pytest.mark.parametrize("name", ["chatgpt", "davinci", "gpt-3.5-turbo-0301", "llama-2-7b", "codellama-7b"])
+@pytest.mark.parametrize("name", ["chatgpt", "unidentified-gpt-3-family-model", "gpt-3.5-turbo-0301", "llama-2-7b", "codellama-7b"])
 def test_no_box_or_label_overlaps_another(union, name):
     found = boxes(draw(union, MODEL[name]))
     assert len(found) >= 2
@@ -277,7 +279,7 @@ def test_rendered_text_fits_its_box_in_chromium(union, tmp_path):
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
     graph = family(12)
     graph.add((MODEL.m, RDFS.label, Literal("A merged model with a rather long name <&> that needs wrapping")))
-    documents = [lineage_svg(union, MODEL[n], href=page) for n in ("chatgpt", "davinci", "gpt-3.5-turbo-0301")]
+    documents = [lineage_svg(union, MODEL[n], href=page) for n in ("chatgpt", "unidentified-gpt-3-family-model", "gpt-3.5-turbo-0301")]
     documents.append(lineage_svg(graph, MODEL.m, href=page))
     measure = """() => Array.from(document.querySelectorAll('.ld-node, .ld-label, .ld-more')).map(g => {
         const r = g.querySelector('rect').getBBox();

@@ -9,28 +9,28 @@ from lineage.namespaces import LIN, MODEL
 from tests.conftest import screenshot
 
 
-def test_chatgpt_page_shows_its_ancestry_to_davinci_and_the_diagram(page, built):
+def test_chatgpt_page_shows_its_ancestry_to_gpt_3_and_the_diagram(page, built):
     page.goto("/model/chatgpt")
     assert page.inner_text("h1") == "ChatGPT (research release)"
     union = built.union()
     ancestors = page.inner_text("#ancestors")
     for ancestor in union.objects(MODEL.chatgpt, LIN.descendantOf):
         assert str(union.value(ancestor, RDFS.label)) in ancestors
-    assert "davinci (GPT-3 175B)" in ancestors
+    assert "unidentified GPT-3 family model" in ancestors
     diagram = page.locator(".diagram svg")
     assert diagram.is_visible()
     box = diagram.bounding_box()
     assert box["width"] > 200 and box["height"] > 150
-    assert page.locator('.diagram svg a[href="/model/davinci"]').count() == 1
+    assert page.locator('.diagram svg a[href="/model/unidentified-gpt-3-family-model"]').count() == 1
     screenshot(page, "model-chatgpt")
     assert page.errors == []
 
 
 def test_links_navigate(page):
     page.goto("/model/chatgpt")
-    page.click('#ancestors a[href="/model/davinci"]')
-    page.wait_for_url("**/model/davinci")
-    assert page.inner_text("h1") == "davinci (GPT-3 175B)"
+    page.click('#ancestors a[href="/model/unidentified-gpt-3-family-model"]')
+    page.wait_for_url("**/model/unidentified-gpt-3-family-model")
+    assert page.inner_text("h1") == "unidentified GPT-3 family model"
     assert "ChatGPT (research release)" in page.inner_text("#descendants")
     page.click('.diagram svg a[href="/model/code-davinci-002"]')
     page.wait_for_url("**/model/code-davinci-002")
@@ -53,7 +53,7 @@ def test_search_from_the_index(page):
 
 
 @pytest.mark.parametrize(
-    "path", ["/model/chatgpt", "/", "/sparql", "/source/chatgpt-blog", "/explain?model=chatgpt&ancestor=davinci"]
+    "path", ["/model/chatgpt", "/", "/sparql", "/source/chatgpt-blog", "/explain?model=chatgpt&ancestor=unidentified-gpt-3-family-model"]
 )
 def test_pages_fit_a_phone(browser, live_server, path):
     context = browser.new_context(

@@ -44,7 +44,7 @@ def test_examples_carry_their_example_values(client, app):
     )
     examples = {e["name"]: e for e in json.loads(text[start : text.index("</script>", start)])}
     assert set(examples) == set(app.extensions["lineage"].engine.saved)
-    assert f"VALUES (?model ?ancestor) {{ (<{MODEL}chatgpt> <{MODEL}davinci>) }}" in examples["is-descendant"]["text"]
+    assert f"VALUES (?model ?ancestor) {{ (<{MODEL}chatgpt> <{MODEL}unidentified-gpt-3-family-model>) }}" in examples["is-descendant"]["text"]
     assert "VALUES" not in examples["is-chatgpt-descended-from-gpt-3"]["text"]
 
 
@@ -59,11 +59,11 @@ def test_saved_queries_list_as_html(client, app):
 
 
 def test_a_saved_query_opens_in_the_page_with_its_values(client):
-    response = client.get("/queries/lineage-path?model=chatgpt&ancestor=davinci", headers={"Accept": BROWSER})
+    response = client.get("/queries/lineage-path?model=chatgpt&ancestor=unidentified-gpt-3-family-model", headers={"Accept": BROWSER})
     assert response.status_code == 200 and response.mimetype == "text/html"
     text = response.get_data(as_text=True)
     assert 'data-autorun="true"' in text
-    assert f"VALUES (?model ?ancestor) {{ (&lt;{MODEL}chatgpt&gt; &lt;{MODEL}davinci&gt;) }}" in text
+    assert f"VALUES (?model ?ancestor) {{ (&lt;{MODEL}chatgpt&gt; &lt;{MODEL}unidentified-gpt-3-family-model&gt;) }}" in text
 
 
 def test_a_browser_gets_errors_as_a_page(client):
@@ -79,7 +79,7 @@ def test_a_browser_gets_errors_as_a_page(client):
 def test_type_a_query_run_it_see_rows(page, live_server):
     query = "SELECT ?ancestor WHERE { model:chatgpt lin:descendantOf ?ancestor } ORDER BY ?ancestor"
     expected = [row["ancestor"]["value"] for row in select_json(live_server, query)["results"]["bindings"]]
-    assert f"{MODEL}davinci" in expected
+    assert f"{MODEL}unidentified-gpt-3-family-model" in expected
 
     page.goto("/sparql")
     page.fill("#query-text", query)
@@ -88,7 +88,7 @@ def test_type_a_query_run_it_see_rows(page, live_server):
     links = page.locator("#results-table tbody td a")
     assert links.count() == len(expected)
     assert [links.nth(i).get_attribute("title") for i in range(links.count())] == expected
-    assert links.nth(expected.index(f"{MODEL}davinci")).get_attribute("href") == "/model/davinci"
+    assert links.nth(expected.index(f"{MODEL}unidentified-gpt-3-family-model")).get_attribute("href") == "/model/unidentified-gpt-3-family-model"
     assert page.inner_text("#status").startswith(f"{len(expected)} rows")
     assert "query=" in page.url  # the address now holds the query: it can be shared
     screenshot(page, "query-page")

@@ -16,6 +16,8 @@ from rdflib.namespace import DCTERMS
 from lineage.build import quiet_dataset_deprecations
 from lineage.namespaces import GRAPH_INFERRED, LIN, MODEL, ORG, SOURCE
 
+GPT3_FAMILY = MODEL["unidentified-gpt-3-family-model"]  # what ChatGPT descends from: "a GPT-3 model"
+
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 OWLAPI_3 = "application/rdf+xml, application/xml; q=0.5, text/xml; q=0.3, */*; q=0.2"
 PARSERS = {
@@ -85,9 +87,9 @@ CASES = [
     ("/model/no-such-model.ttl", None, 404, "text/turtle"),
     ("/model/no-such-model", BROWSER, 404, "text/html"),
     ("/", BROWSER, 200, "text/html"),
-    ("/explain?model=chatgpt&ancestor=davinci", BROWSER, 200, "text/html"),
-    ("/explain?model=chatgpt&ancestor=davinci", "application/json", 200, "application/json"),
-    ("/explain?model=davinci&ancestor=chatgpt", "application/json", 404, "application/json"),
+    ("/explain?model=chatgpt&ancestor=unidentified-gpt-3-family-model", BROWSER, 200, "text/html"),
+    ("/explain?model=chatgpt&ancestor=unidentified-gpt-3-family-model", "application/json", 200, "application/json"),
+    ("/explain?model=unidentified-gpt-3-family-model&ancestor=chatgpt", "application/json", 404, "application/json"),
     ("/explain?model=chatgpt", None, 400, "text/plain"),
 ]
 
@@ -129,7 +131,7 @@ def test_description_holds_the_subjects_triples_claims_and_labels(live_server, b
 
 def test_inferred_triples_can_be_left_out_and_are_told_apart(live_server, built):
     inferred = set(built.inferred.triples((MODEL.chatgpt, None, None)))
-    assert (MODEL.chatgpt, LIN.descendantOf, MODEL.davinci) in inferred
+    assert (MODEL.chatgpt, LIN.descendantOf, GPT3_FAMILY) in inferred
     _c, _h, body = fetch(live_server, "/model/chatgpt.nt?inferred=false")
     assert not inferred & triples(parse(body, "application/n-triples"))
     _c, _h, body = fetch(live_server, "/model/chatgpt.trig")
@@ -152,11 +154,11 @@ def test_model_page_shows_ancestors_claims_disagreement_and_diagram(client, buil
     union = built.union()
     text = page_text(client, "/model/chatgpt")
     ancestors = set(union.objects(MODEL.chatgpt, LIN.descendantOf))
-    assert MODEL.davinci in ancestors
+    assert GPT3_FAMILY in ancestors
     for ancestor in ancestors:
         assert f'href="/model/{str(ancestor).rsplit("/", 1)[-1]}"' in text
     section = text[text.index('id="ancestors"') : text.index('id="descendants"')]
-    assert "inferred" in section  # davinci is reached through the reasoner, not stated
+    assert "inferred" in section  # the GPT-3 family model is reached through the reasoner, not stated
     assert "<svg" in text and 'role="img"' in text
     assert 'id="disagreement"' in text
     publishers = {
@@ -198,7 +200,7 @@ def test_index_has_every_model_in_a_family_and_search(client, built):
 
 
 def test_explain_page_shows_each_hop_and_its_sources(client, built):
-    text = page_text(client, "/explain?model=chatgpt&ancestor=davinci")
+    text = page_text(client, "/explain?model=chatgpt&ancestor=unidentified-gpt-3-family-model")
     assert "Chain 1" in text
     for source in ("chatgpt-blog",):
         assert f'href="/source/{source}"' in text
@@ -212,24 +214,24 @@ def test_explain_page_shows_each_hop_and_its_sources(client, built):
 def test_a_model_page_lists_its_nearest_descendants_and_counts_the_rest(client, built, monkeypatch):
     from lineage.web import pages as resource
 
-    total = len(set(built.union().subjects(LIN.descendantOf, MODEL.davinci)))
+    total = len(set(built.union().subjects(LIN.descendantOf, GPT3_FAMILY)))
     assert total > 3
     monkeypatch.setattr(resource, "MAX_RELATIVES", 3)
-    page = client.get("/model/davinci", headers={"Accept": "text/html"}).get_data(as_text=True)
+    page = client.get("/model/unidentified-gpt-3-family-model", headers={"Accept": "text/html"}).get_data(as_text=True)
     section = page.split('<section id="descendants">')[1].split("</section>")[0]
     assert f"Descendants ({total})" in section
     assert section.count("<li>") == 3
     more = section.split('id="more-descendants"')[1]
-    assert "The nearest 3 are listed." in more and "/queries/descendants?model=davinci" in more
+    assert "The nearest 3 are listed." in more and "/queries/descendants?model=unidentified-gpt-3-family-model" in more
 
 
 def test_a_model_page_lists_a_few_values_per_property_and_counts_the_rest(client, built, monkeypatch):
     from lineage.web import pages as resource
 
-    ancestor_of = len(set(built.union().objects(MODEL.davinci, LIN.ancestorOf)))
+    ancestor_of = len(set(built.union().objects(GPT3_FAMILY, LIN.ancestorOf)))
     assert ancestor_of > 2
     monkeypatch.setattr(resource, "MAX_VALUES", 2)
-    page = client.get("/model/davinci", headers={"Accept": "text/html"}).get_data(as_text=True)
+    page = client.get("/model/unidentified-gpt-3-family-model", headers={"Accept": "text/html"}).get_data(as_text=True)
     statements = page.split('id="statements"')[1]
     assert f"… and {ancestor_of - 2} more" in statements
 
@@ -249,23 +251,23 @@ def test_some_subjects_stops_at_its_limit_in_memory_and_in_a_store(built, stored
     from lineage.stores.backend import count_subjects, holds_any, some_subjects
 
     for graph in (built.union(), stored):
-        every = set(graph.subjects(LIN.descendantOf, MODEL.davinci))
-        assert len(every) > 3 and count_subjects(graph, LIN.descendantOf, MODEL.davinci) == len(every)
-        some = some_subjects(graph, LIN.descendantOf, MODEL.davinci, 3)
+        every = set(graph.subjects(LIN.descendantOf, GPT3_FAMILY))
+        assert len(every) > 3 and count_subjects(graph, LIN.descendantOf, GPT3_FAMILY) == len(every)
+        some = some_subjects(graph, LIN.descendantOf, GPT3_FAMILY, 3)
         assert len(some) == 3 and set(some) <= every
-        assert holds_any(graph, (MODEL.davinci, None, None)) and holds_any(graph, (None, None, MODEL.davinci))
+        assert holds_any(graph, (GPT3_FAMILY, None, None)) and holds_any(graph, (None, None, GPT3_FAMILY))
         assert not holds_any(graph, (MODEL["no-such-model"], None, None))
 
 
 def test_first_values_are_the_same_in_memory_and_in_a_store_fetched_whole_or_counted(built, stored, monkeypatch):
     from lineage.stores import backend
 
-    in_memory = backend.first_values(built.union(), MODEL.davinci, 2)
+    in_memory = backend.first_values(built.union(), GPT3_FAMILY, 2)
     values, total = in_memory[LIN.ancestorOf]
-    assert total == len(set(built.union().objects(MODEL.davinci, LIN.ancestorOf))) > 2
-    assert values == sorted(set(built.union().objects(MODEL.davinci, LIN.ancestorOf)), key=str)[:2]
-    assert backend.first_values(stored, MODEL.davinci, 2) == in_memory
-    monkeypatch.setattr(backend, "_FEW", 3)  # davinci's statements are then too many to fetch whole
+    assert total == len(set(built.union().objects(GPT3_FAMILY, LIN.ancestorOf))) > 2
+    assert values == sorted(set(built.union().objects(GPT3_FAMILY, LIN.ancestorOf)), key=str)[:2]
+    assert backend.first_values(stored, GPT3_FAMILY, 2) == in_memory
+    monkeypatch.setattr(backend, "_FEW", 3)  # unidentified-gpt-3-family-model's statements are then too many to fetch whole
     sent = stored.store.queries
-    assert backend.first_values(stored, MODEL.davinci, 2) == in_memory
+    assert backend.first_values(stored, GPT3_FAMILY, 2) == in_memory
     assert stored.store.queries > sent + 1  # a count per predicate, then the values: not one fetch of all

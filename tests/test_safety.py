@@ -24,7 +24,7 @@ COUNT_PRODUCT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i 
 REGEX_BOMB = (
     'SELECT * WHERE { BIND("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!" AS ?x) FILTER(REGEX(?x, "^(a+)+$")) }'
 )
-SIMPLE = "ASK { model:chatgpt lin:descendantOf model:davinci }"
+SIMPLE = "ASK { model:chatgpt lin:descendantOf model:unidentified-gpt-3-family-model }"
 
 
 def http_get(address: tuple[str, int], query: str, **params) -> tuple[int, dict, bytes, float]:

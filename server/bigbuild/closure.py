@@ -52,7 +52,7 @@ OWL_NS = str(OWL)
 # Schema vocabulary: triples with these predicates, or typing with these classes, change the rules.
 SCHEMA_PREDICATES = {f"<{RDFS}{name}>" for name in ("subClassOf", "subPropertyOf", "domain", "range")} | {
     f"<{OWL_NS}{name}>"
-    for name in (
+    for name in (  # noqa: SIM905 - a vocabulary reads best as one string of names
         "equivalentClass equivalentProperty inverseOf sameAs differentFrom disjointWith propertyDisjointWith "
         "onProperty someValuesFrom allValuesFrom hasValue intersectionOf unionOf complementOf oneOf hasKey "
         "propertyChainAxiom members distinctMembers maxCardinality maxQualifiedCardinality cardinality "
@@ -62,7 +62,7 @@ SCHEMA_PREDICATES = {f"<{RDFS}{name}>" for name in ("subClassOf", "subPropertyOf
 }
 META_CLASSES = {f"<{RDFS}Class>", f"<{RDFS}Datatype>", "<http://www.w3.org/1999/02/22-rdf-syntax-ns#Property>"} | {
     f"<{OWL_NS}{name}>"
-    for name in (
+    for name in (  # noqa: SIM905 - a vocabulary reads best as one string of names
         "Class Restriction ObjectProperty DatatypeProperty TransitiveProperty SymmetricProperty FunctionalProperty "
         "InverseFunctionalProperty IrreflexiveProperty AsymmetricProperty ReflexiveProperty AllDifferent "
         "AllDisjointClasses AllDisjointProperties NegativePropertyAssertion Nothing"
@@ -71,14 +71,14 @@ META_CLASSES = {f"<{RDFS}Class>", f"<{RDFS}Datatype>", "<http://www.w3.org/1999/
 # Axioms the compiled rules do not cover (the schema may not use them).
 UNSUPPORTED_TYPES = {
     OWL[name]
-    for name in (
+    for name in (  # noqa: SIM905 - a vocabulary reads best as one string of names
         "FunctionalProperty InverseFunctionalProperty IrreflexiveProperty AsymmetricProperty AllDisjointClasses "
         "AllDisjointProperties AllDifferent NegativePropertyAssertion Restriction"
     ).split()
 }
 UNSUPPORTED_PREDICATES = {
     OWL[name]
-    for name in (
+    for name in (  # noqa: SIM905 - a vocabulary reads best as one string of names
         "propertyChainAxiom hasKey propertyDisjointWith sameAs differentFrom intersectionOf unionOf complementOf "
         "oneOf someValuesFrom allValuesFrom hasValue maxCardinality maxQualifiedCardinality disjointUnionOf"
     ).split()
@@ -159,8 +159,8 @@ class Rules:
             rules.superclasses.setdefault(_n3(o), {_n3(o)}).add(_n3(s))
         for c in list(rules.superclasses):  # owlrl closes sub-classes already; make sure
             rules.superclasses[c] = rules._close(c, rules.superclasses)
-        for p in list(rules.sup):
-            rules.sup[p] = rules._close(p, rules.sup)
+        for prop in list(rules.sup):
+            rules.sup[prop] = rules._close(prop, rules.sup)
         for predicate, target in ((RDFS.domain, rules.domain), (RDFS.range, rules.range)):
             for s, o in schema.subject_objects(predicate):
                 target.setdefault(_n3(s), set()).update(rules.superclasses.get(_n3(o), {_n3(o)}))
@@ -337,9 +337,26 @@ def materialise(rules: Rules, facts: Facts, *, scope: tuple[set[str], set[str]] 
     check_literals(facts)
     width = max(len(facts.terms), 1)
     predicates = [p for p in facts.pairs if facts.count(p) > facts.ontology_pairs.get(p, 0) and p != RDF_TYPE]
-    contributions: dict[str, list[np.ndarray]] = defaultdict(list)
+    closures = _transitive_closures(rules, facts, predicates)
+    contributions = _contributions(rules, facts, predicates, closures)
+    literal = np.zeros(width, dtype=bool)
+    literal[[i for i, t in enumerate(facts.terms) if t[0] == '"']] = True
+    properties, everything = _property_facts(facts, predicates, contributions, literal)
+    if scope is not None:  # typings that the lineage triples entail, and no others
+        everything = {q: p for q, p in everything.items() if q in scope[0]}
+    types = _types(rules, facts, everything, literal, from_asserted_types=scope is None)
+    schema_lines = _schema_lines(rules, facts)
+    _drop_known(facts, properties, types, set(schema_lines))
+    if scope is not None:
+        properties = {q: p for q, p in properties.items() if q in scope[0]}
+    return Inferred(
+        facts, {q: p for q, p in properties.items() if len(p)}, {c: n for c, n in types.items() if len(n)}, schema_lines
+    )
 
-    # Transitive properties: group the ones that feed each other, close each group once.
+
+def _transitive_closures(rules: Rules, facts: Facts, predicates: list[str]) -> dict[str, np.ndarray]:
+    """The closed pairs of every transitive property: the ones that feed each other are grouped,
+    and each group is closed once (upstream groups first, so their closures feed the later ones)."""
     feeds = {
         t: {s for s in rules.reach(t, through_transitive=False) if s[0] in rules.transitive} for t in rules.transitive
     }
@@ -363,8 +380,14 @@ def materialise(rules: Rules, facts: Facts, *, scope: tuple[set[str], set[str]] 
         closed = transitive_closure(distinct_rows(edges))
         for member, flipped in orientation.items():
             closures[member] = _orient(closed, flipped)
+    return closures
 
-    # Every property fact: from the data's triples, and from the transitive closures.
+
+def _contributions(
+    rules: Rules, facts: Facts, predicates: list[str], closures: dict[str, np.ndarray]
+) -> dict[str, list[np.ndarray]]:
+    """Every property fact, by property: from the data's triples, and from the transitive closures."""
+    contributions: dict[str, list[np.ndarray]] = defaultdict(list)
     for p in predicates:
         pairs = _pairs(facts, p)
         for q, flipped in rules.reach(p, through_transitive=False):
@@ -375,11 +398,17 @@ def materialise(rules: Rules, facts: Facts, *, scope: tuple[set[str], set[str]] 
         for q, flipped in rules.reach(t, through_transitive=False):
             if q not in rules.transitive:
                 contributions[q].append(_orient(closed, flipped))
+    return contributions
 
-    literal = np.zeros(width, dtype=bool)
-    literal[[i for i, t in enumerate(facts.terms) if t[0] == '"']] = True
+
+def _property_facts(
+    facts: Facts, predicates: list[str], contributions: dict[str, list[np.ndarray]], literal: np.ndarray
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The new property facts (not asserted, not about literals), and every property fact, asserted
+    or inferred (for domains and ranges), each by property."""
+    width = max(len(facts.terms), 1)
     properties: dict[str, np.ndarray] = {}
-    everything: dict[str, np.ndarray] = {p: _pairs(facts, p) for p in predicates}  # for domains and ranges
+    everything: dict[str, np.ndarray] = {p: _pairs(facts, p) for p in predicates}
     for q, parts in contributions.items():
         pairs = distinct_rows(np.concatenate(parts))
         pairs = pairs[pairs[:, 0] >= 0]  # a literal numbered by hash cannot be a subject: dropped anyway
@@ -392,16 +421,7 @@ def materialise(rules: Rules, facts: Facts, *, scope: tuple[set[str], set[str]] 
         pairs = pairs[~literal[pairs[:, 0]]]
         if len(pairs):
             properties[q] = pairs
-    if scope is not None:  # typings that the lineage triples entail, and no others
-        everything = {q: p for q, p in everything.items() if q in scope[0]}
-    types = _types(rules, facts, everything, literal, from_asserted_types=scope is None)
-    schema_lines = _schema_lines(rules, facts)
-    _drop_known(facts, properties, types, set(schema_lines))
-    if scope is not None:
-        properties = {q: p for q, p in properties.items() if q in scope[0]}
-    return Inferred(
-        facts, {q: p for q, p in properties.items() if len(p)}, {c: n for c, n in types.items() if len(n)}, schema_lines
-    )
+    return properties, everything
 
 
 def _drop_known(facts: Facts, properties: dict[str, np.ndarray], types: dict[str, np.ndarray], known: set[str]) -> None:
@@ -503,10 +523,10 @@ def _types(
 def _schema_lines(rules: Rules, facts: Facts) -> list[str]:
     """owlrl's inferences from the ontology alone, and the datatype axioms the data's literals add."""
     lines = []
-    for s, p, o in rules.schema_inferred:
-        if s == o and p in TAUTOLOGIES:
+    for subject, predicate, obj in rules.schema_inferred:
+        if subject == obj and predicate in TAUTOLOGIES:
             continue
-        lines.append(f"{_n3(s)} {_n3(p)} {_n3(o)} .\n")
+        lines.append(f"{_n3(subject)} {_n3(predicate)} {_n3(obj)} .\n")
     used = set(rules.ontology_datatypes)
     for datatype in {dt for dt in facts.datatypes if dt in RL_DATATYPES}:
         used.add(datatype)

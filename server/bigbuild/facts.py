@@ -91,6 +91,7 @@ def normalise_literal(text: str) -> str:
     if not text.endswith(">"):
         return text
     lexical, _, datatype = split_literal(text)
+    assert datatype is not None  # it ends with ">": the ^^<datatype> group matched
     if datatype == XSD + "string":
         return text[: text.rindex("^^")]
     with quiet_literal_warnings():
@@ -291,6 +292,7 @@ class Facts:
         typed = self.typed_literals if self._ontology_done else set()
         prefix = "_:" + self._blanks.prefix  # what BlankNames does for N-Triples, inline
         count = 0
+        o: int | None  # an object's number: a term's id, or a literal's negative hash
         with path.open(encoding="utf-8") as handle:
             for number, line in enumerate(handle, 1):
                 parts = line.split(None, 2)
@@ -358,6 +360,7 @@ class Facts:
     def add(self, subject: str, predicate: str, obj: str) -> None:
         """One triple, its terms in N-Triples form (typed literals already normalised)."""
         self.triples += 1
+        o: int | None  # the object's number: a term's id, or a literal's negative hash
         if subject[0] == "_":
             subject = self._blanks(subject)
             self._saw_blank = True
@@ -369,10 +372,7 @@ class Facts:
         if first == '"':
             if obj[-1] == ">" and self._ontology_done:
                 self.typed_literals.add(obj)
-            if predicate in self.keep_literals:
-                o = self.id(obj)
-            else:
-                o = -(hash(obj) & _HASH_MASK) - 1
+            o = self.id(obj) if predicate in self.keep_literals else -(hash(obj) & _HASH_MASK) - 1
         else:
             if first == "_":
                 obj = self._blanks(obj)

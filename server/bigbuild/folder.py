@@ -37,6 +37,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import pyoxigraph as ox
 from rdflib import RDF, Graph
@@ -183,6 +184,10 @@ class _Loader:
             self.error = error
         self.seconds += time.perf_counter() - started
 
+    def release(self) -> None:
+        """Let go of the store (it closes when its last reference goes); the loads are done."""
+        del self.store
+
     def wait(self) -> None:
         if self._thread is not None:
             self._thread.join()
@@ -220,7 +225,9 @@ def build(
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     started = time.perf_counter()
-    store: ox.Store | None = ox.Store(str(work / "oxigraph"))
+    store: ox.Store | None  # None once its job is done: the store closes when the last reference goes
+    store = ox.Store(str(work / "oxigraph"))
+    loader: _Loader | None
     loader = _Loader(store)
     asserted = [(p, str(GRAPH_ONTOLOGY), p.resolve().as_uri()) for p in inputs.ontology]
     asserted += [(p, g, p.resolve().as_uri()) for g, p in names.items()]
@@ -243,7 +250,8 @@ def build(
         say(f"validated: {len(report.violations)} violations")
         if report.violations:
             loader.wait()
-            loader.store = store = None
+            loader.release()
+            store = None
             shutil.rmtree(work, ignore_errors=True)
             return report
         with _stage(report, "reason"):
@@ -271,7 +279,8 @@ def build(
             store.flush()
         with _stage(report, "count"):
             report.statistics = graph_statistics(store, read) | report.statistics
-            loader.store = store = None
+            loader.release()
+            store = None
         report.seconds["total"] = time.perf_counter() - started
         report.peak_rss_mb = peak_rss_mb()
         (work / MANIFEST).write_text(json.dumps(report.manifest(), indent=2) + "\n", encoding="utf-8")
@@ -333,7 +342,7 @@ def graph_statistics(store: ox.Store, read: dict[str, int]) -> dict:
     if len(store) != sum(read.values()):
         for graph in read:
             found = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
-            counts[graph] = int(next(iter(found))["n"].value)
+            counts[graph] = int(next(iter(cast(ox.QuerySolutions, found)))["n"].value)
     asserted = [g for g in counts if g != str(GRAPH_INFERRED)]
     largest = ox.NamedNode(max(asserted, key=lambda g: counts[g]))
     others: set[ox.Triple] = set()

@@ -31,12 +31,14 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 from pyshacl.rdfutil.compare import compare_literal
 from rdflib import RDF, RDFS, XSD, BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import SH
+from rdflib.term import Identifier, Node
 
 from lineage.bigbuild.closure import distinct_rows, reachable, transitive_closure
 from lineage.bigbuild.facts import RDF_TYPE, Facts, quiet, to_ntriples, to_rdflib, unescape
@@ -97,7 +99,9 @@ class ValueTest:
     """One value-level constraint, as pyshacl applies it to one value node."""
 
     kind: URIRef
-    argument: object
+    # what the kind needs, compiled: a re.Pattern (sh:pattern), an int (sh:minLength, sh:maxLength), a frozenset
+    # of terms (sh:in), a tuple of alternatives, each a tuple of tests (sh:or), else the shape's term itself
+    argument: Any
     flags: str = ""
 
     @property
@@ -205,7 +209,7 @@ def _value_fits(value, datatype: URIRef) -> bool:
     import datetime as dt
     from decimal import Decimal
 
-    expected = {
+    python_types: dict[URIRef, type | tuple[type, ...]] = {
         XSD.string: (str, bytes),
         RDF.langString: (str, bytes),
         XSD.integer: int,
@@ -215,7 +219,8 @@ def _value_fits(value, datatype: URIRef) -> bool:
         XSD.date: dt.date,
         XSD.time: dt.time,
         XSD.dateTime: dt.datetime,
-    }.get(datatype)
+    }
+    expected = python_types.get(datatype)
     return True if expected is None else isinstance(value, expected)
 
 
@@ -242,9 +247,9 @@ def _in_range(v, kind: URIRef, bound: Literal) -> bool:
 
 @dataclass
 class PropertyShape:
-    iri: URIRef
+    iri: Identifier  # an IRI or a blank node, as the shapes name it
     path: str  # N-Triples form
-    node_shape: URIRef
+    node_shape: Identifier
     min_count: int | None = None
     max_count: int | None = None
     tests: list[ValueTest] = field(default_factory=list)
@@ -254,8 +259,8 @@ class PropertyShape:
 
 @dataclass
 class SparqlConstraint:
-    iri: URIRef
-    node_shape: URIRef
+    iri: Identifier
+    node_shape: Identifier
     query: str  # with its PREFIX lines
     select: str  # as written
     messages: list[str]
@@ -269,7 +274,7 @@ class SparqlConstraint:
 
 @dataclass
 class NodeShape:
-    iri: URIRef
+    iri: Identifier
     targets: list[str]  # classes, N-Triples form
     properties: list[PropertyShape] = field(default_factory=list)
     sparql: list[SparqlConstraint] = field(default_factory=list)
@@ -285,8 +290,8 @@ class Found:
     """One validation result, with terms in N-Triples form."""
 
     focus: str
-    shape: URIRef
-    rule: URIRef
+    shape: Identifier
+    rule: Identifier
     path: str | None
     value: str | None
     message: str
@@ -299,7 +304,7 @@ class Shapes:
     def __init__(self, graph: Graph):
         self.graph = graph
         self.node_shapes: list[NodeShape] = []
-        for node in sorted(set(graph.subjects(RDF.type, SH.NodeShape)) | set(graph.subjects(SH.targetClass, None))):
+        for node in _ordered(set(graph.subjects(RDF.type, SH.NodeShape)) | set(graph.subjects(SH.targetClass, None))):
             if _is_true(graph.value(node, SH.deactivated)):
                 continue
             self.node_shapes.append(self._node_shape(node))
@@ -322,18 +327,18 @@ class Shapes:
 
     # -- compiling -----------------------------------------------------------------------------
 
-    def _node_shape(self, node) -> NodeShape:
+    def _node_shape(self, node: Identifier) -> NodeShape:
         g = self.graph
         unknown = {p for p in g.predicates(node) if p not in NODE_SHAPE_KEYS and not _is_annotation(p)}
         if unknown:
             raise UnsupportedShape(f"{node.n3()} uses {', '.join(sorted(p.n3() for p in unknown))}")
         shape = NodeShape(node, [to_ntriples(c) for c in g.objects(node, SH.targetClass)])
         severity = _severity(g, node)
-        for prop in sorted(g.objects(node, SH.property)):
+        for prop in _ordered(g.objects(node, SH.property)):
             if _is_true(g.value(prop, SH.deactivated)):
                 continue
             shape.properties.append(self._property_shape(node, prop))
-        for constraint in sorted(g.objects(node, SH.sparql)):
+        for constraint in _ordered(g.objects(node, SH.sparql)):
             if _is_true(g.value(constraint, SH.deactivated)):
                 continue
             select = str(g.value(constraint, SH.select))
@@ -348,7 +353,7 @@ class Shapes:
             )
         return shape
 
-    def _property_shape(self, node_shape, node) -> PropertyShape:
+    def _property_shape(self, node_shape: Identifier, node: Identifier) -> PropertyShape:
         g = self.graph
         path = g.value(node, SH.path)
         if not isinstance(path, URIRef):
@@ -358,9 +363,9 @@ class Shapes:
             raise UnsupportedShape(f"{node.n3()} uses {', '.join(sorted(p.n3() for p in unknown))}")
         shape = PropertyShape(node, to_ntriples(path), node_shape, severity=_severity(g, node))
         if (n := g.value(node, SH.minCount)) is not None:
-            shape.min_count = int(n)
+            shape.min_count = int(str(n))
         if (n := g.value(node, SH.maxCount)) is not None:
-            shape.max_count = int(n)
+            shape.max_count = int(str(n))
         shape.messages = [str(m) for m in g.objects(node, SH.message)]
         shape.tests = self._value_tests(node)
         return shape
@@ -376,7 +381,7 @@ class Shapes:
                     text = str(arg.value) if isinstance(arg, Literal) and arg.value is not None else str(arg)
                     tests.append(ValueTest(kind, re.compile(text, re_flags), flags))
                 elif kind in (SH.minLength, SH.maxLength):
-                    tests.append(ValueTest(kind, int(arg)))
+                    tests.append(ValueTest(kind, int(str(arg))))
                 elif kind == SH["in"]:
                     tests.append(ValueTest(kind, frozenset(Collection(g, arg))))
                 elif kind == SH["or"]:
@@ -384,7 +389,7 @@ class Shapes:
                     for alternative in Collection(g, arg):
                         extra = {p for p in g.predicates(alternative) if p not in VALUE_KEYS and p != RDF.type}
                         if extra:
-                            raise UnsupportedShape(f"an sh:or alternative of {node.n3()} uses {sorted(extra)}")
+                            raise UnsupportedShape(f"an sh:or alternative of {node.n3()} uses {_ordered(extra)}")
                         alternatives.append(tuple(self._value_tests(alternative)))
                     tests.append(ValueTest(kind, tuple(alternatives)))
                 else:
@@ -579,11 +584,16 @@ def _first_files(facts: Facts) -> Callable[[int], Path | None]:
     return which
 
 
+def _ordered(nodes: Iterable[Node]) -> list[Identifier]:
+    """``nodes`` sorted. A parsed graph's terms are Identifiers, which sort; rdflib types them as Node."""
+    return sorted(cast("Iterable[Identifier]", nodes))
+
+
 def _is_true(node) -> bool:
     return isinstance(node, Literal) and node.value is True
 
 
-def _is_annotation(p: URIRef) -> bool:
+def _is_annotation(p: Node) -> bool:
     return str(p).startswith(
         ("http://www.w3.org/2000/01/rdf-schema#", "http://www.w3.org/2004/02/skos/core#")
     ) and p not in (RDFS.subClassOf,)
@@ -765,7 +775,7 @@ def run_as_written(store, graphs: list[str], constraint: SparqlConstraint) -> li
 
 LINEAGE_KINDS = [
     f"<{LIN}{name}>"
-    for name in (
+    for name in (  # noqa: SIM905 - a vocabulary reads best as one string of names
         "descendantOf derivedFrom fineTunedFrom continuedPretrainingFrom prunedFrom upcycledFrom upscaledFrom "
         "checkpointOf quantizedFrom convertedFrom adapterOf mergedFrom improvementOf distilledFrom snapshotOf"
     ).split()
@@ -774,7 +784,7 @@ LINEAGE_KINDS = [
 
 EDGE_KINDS = [
     *LINEAGE_KINDS,
-    *(f"<{LIN}{name}>" for name in "learnedFrom distillationTeacher usedDataGeneratedBy pointsTo".split()),
+    *(f"<{LIN}{name}>" for name in ("learnedFrom", "distillationTeacher", "usedDataGeneratedBy", "pointsTo")),
 ]
 """Every edge between two models that a claim must back: weights, knowledge (lin:learnedFrom), aliases."""
 
@@ -784,7 +794,7 @@ def _lin(name: str) -> str:
 
 
 # Objects the equivalents bind and report: numbered by the reader even when they are literals.
-JOINED = [*EDGE_KINDS, *(_lin(n) for n in "claimedKind claimedParent claimedLicense license".split())]
+JOINED = [*EDGE_KINDS, *(_lin(n) for n in ("claimedKind", "claimedParent", "claimedLicense", "license"))]
 
 
 def expand(keys: np.ndarray, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -884,7 +894,9 @@ def one_parent_unless_merge(view: _View, focus: np.ndarray) -> list[dict[str, st
     text = view.facts.text
     return [
         {"this": text(claim), "kind": text(kind), "count": f'"{number}"^^<{XSD.integer}>'}
-        for claim, kind, number in zip(kinds[wrong, 0].tolist(), kinds[wrong, 1].tolist(), n[wrong].tolist(), strict=True)
+        for claim, kind, number in zip(
+            kinds[wrong, 0].tolist(), kinds[wrong, 1].tolist(), n[wrong].tolist(), strict=True
+        )
     ]
 
 

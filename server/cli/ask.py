@@ -7,10 +7,11 @@ import io
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
-from rdflib import URIRef
-from rdflib.query import Result
+from rdflib import Literal, URIRef
+from rdflib.query import Result, ResultRow
 
 from lineage import catalog
 from lineage.cli.common import fail, load_sources, parse_params, require_valid, source_options
@@ -61,18 +62,21 @@ def licenses_command(model: str, fmt: str, extra: tuple[Path, ...], store: str |
         result = run(find("licenses"), sources.dataset, {"model": str(iri)}, lookup=union)
     except (UnknownName, QueryError) as error:
         fail(str(error))
-    rows = [
-        {
-            "license": str(row["license"]),
-            "label": str(row["licenseLabel"] or _term_text(row["license"])),
-            "spdxId": str(row["spdxId"]) if row["spdxId"] is not None else None,
-            "holder": str(row["holder"]),
-            "holderLabel": str(row["holderLabel"] or _term_text(row["holder"])),
-            "own": bool(row["own"].toPython()),
-            "sources": str(row["sources"]).split(", ") if row["sources"] else [],
-        }
-        for row in result
-    ]
+    rows: list[dict[str, Any]] = []
+    for row in result:
+        assert isinstance(row, ResultRow)  # a SELECT answers rows
+        own = row["own"]
+        rows.append(
+            {
+                "license": str(row["license"]),
+                "label": str(row["licenseLabel"] or _term_text(row["license"])),
+                "spdxId": str(row["spdxId"]) if row["spdxId"] is not None else None,
+                "holder": str(row["holder"]),
+                "holderLabel": str(row["holderLabel"] or _term_text(row["holder"])),
+                "own": bool(own.toPython()) if isinstance(own, Literal) else False,
+                "sources": str(row["sources"]).split(", ") if row["sources"] else [],
+            }
+        )
     if fmt == "json":
         click.echo(json.dumps({"model": str(iri), "label": label(union, iri), "licenses": rows}, indent=2))
         return
@@ -81,10 +85,10 @@ def licenses_command(model: str, fmt: str, extra: tuple[Path, ...], store: str |
         click.echo(f"No licence is recorded for {name} or for any model it descends from.")
         return
     click.echo(f"Licences binding {name}, its own and those of the models it descends from:")
-    cells = [("licence", "carried by", "source")] + [
+    cells: list[tuple[str, str, str]] = [("licence", "carried by", "source")] + [
         (
-            f"{r['label']} [{r['spdxId'] or _term_text(URIRef(r['license']))}]",
-            r["holderLabel"] + (" (itself)" if r["own"] else " (ancestor)"),
+            f"{r['label']} [{r['spdxId'] or _term_text(URIRef(str(r['license'])))}]",
+            str(r["holderLabel"]) + (" (itself)" if r["own"] else " (ancestor)"),
             "; ".join(r["sources"]),
         )
         for r in rows
@@ -131,14 +135,15 @@ CLI_RESULT_FORMATS = {"json": conneg.SPARQL_JSON, "csv": conneg.CSV, "tsv": conn
 def format_result(result: Result, fmt: str) -> str:
     """A query result as an aligned table, or as SPARQL JSON, CSV or TSV (graphs as Turtle)."""
     if result.type in ("CONSTRUCT", "DESCRIBE"):
+        assert result.graph is not None  # a graph query answers a graph
         return conneg.serialize_graph(result.graph, conneg.TURTLE).decode("utf-8")
     if fmt in CLI_RESULT_FORMATS and not (result.type == "ASK" and fmt != "json"):
         text = conneg.serialize_result(result, CLI_RESULT_FORMATS[fmt]).decode("utf-8")
         return text if text.endswith("\n") else text + "\n"
     if result.type == "ASK":
         return f"{str(result.askAnswer).lower()}\n"
-    names = [str(v) for v in result.vars]
-    rows = [[row[i] for i in range(len(names))] for row in result]
+    names = [str(v) for v in result.vars or []]
+    rows = [[row[i] for i in range(len(names))] for row in result if isinstance(row, ResultRow)]
     cells = [names] + [[_term_text(t) for t in row] for row in rows]
     widths = [min(60, max(len(r[i]) for r in cells)) for i in range(len(names))]
     lines = ["  ".join(c[:60].ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]

@@ -25,7 +25,8 @@ def load_graph(extra: tuple[Path, ...] = (), *, refresh: bool = False, progress:
     Files given on the command line are checked, not cached. ``progress``: show the build's steps
     (default: on a terminal only)."""
     try:
-        return build_graph(extra, use_cache=not extra, refresh=refresh, progress=sys.stderr.isatty() if progress is None else progress)
+        shown = sys.stderr.isatty() if progress is None else progress
+        return build_graph(extra, use_cache=not extra, refresh=refresh, progress=shown)
     except BuildError as error:
         fail(str(error), 2)
     raise AssertionError("unreachable")

@@ -6,6 +6,7 @@ import io
 import os
 import sys
 from pathlib import Path
+from typing import IO
 
 import click
 
@@ -46,7 +47,7 @@ def import_hf_command(path: Path, output: Path | None, name: str | None, fmt: st
         fail(f"--name {name!r}: use lower-case letters, digits and hyphens", 2)
     fmt = fmt or ("ntriples" if output is not None and output.suffix.lower() == ".nt" else "turtle")
 
-    def run(out) -> hf.Result:
+    def run(out: IO[str]) -> hf.Result:
         try:
             result = hf.import_cards(path, name=name, progress=sys.stderr.isatty(), out=out, fmt=fmt)
         except (hf.ImportError_, BuildError) as error:
@@ -57,6 +58,7 @@ def import_hf_command(path: Path, output: Path | None, name: str | None, fmt: st
             fail(f"nothing to write: {result.summary()}")  # before -o's file replaces anything
         return result
 
+    out: IO[str]
     if output is None:
         out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n", write_through=False)
         result = run(out)

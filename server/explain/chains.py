@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from rdflib import RDF, RDFS, Graph, URIRef
+from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SKOS
+from rdflib.term import IdentifiedNode
 
 from lineage.names import label, resolve
 from lineage.namespaces import LIN, SCHEMA
@@ -101,7 +102,7 @@ def most_specific(graph: Graph, props: list[URIRef]) -> URIRef:
     return props[0]
 
 
-def _claim(graph: Graph, node: URIRef) -> Claim:
+def _claim(graph: Graph, node: IdentifiedNode) -> Claim:
     source = graph.value(node, LIN.source)
     publisher = graph.value(source, LIN.publishedBy) if source is not None else None
 
@@ -117,7 +118,7 @@ def _claim(graph: Graph, node: URIRef) -> Claim:
         iri=str(node),
         kind=label(graph, kind) if kind is not None else "",
         parent=str(parent or ""),
-        default=default is not None and default.toPython() is True,
+        default=isinstance(default, Literal) and default.toPython() is True,
         confidence=label(graph, confidence) if confidence is not None else "",
         source=str(source or ""),
         source_title=text(source, DCTERMS.title),
@@ -129,11 +130,15 @@ def _claim(graph: Graph, node: URIRef) -> Claim:
         methods=sorted(label(graph, m) for m in graph.objects(node, LIN.method)),
         locator=text(node, LIN.locator),
         note=text(node, SKOS.note),
-        depends_on=[_summary(graph, d) for d in sorted(graph.objects(node, LIN.dependsOn))],
+        depends_on=[
+            _summary(graph, d)
+            for d in sorted(graph.objects(node, LIN.dependsOn), key=str)
+            if isinstance(d, IdentifiedNode)
+        ],
     )
 
 
-def _summary(graph: Graph, claim: URIRef) -> str:
+def _summary(graph: Graph, claim: IdentifiedNode) -> str:
     """One line naming a claim's edge and source: 'text-davinci-002 fine-tuned from code-davinci-002 (OpenAI, …)'."""
     child = next(graph.subjects(LIN.hasClaim, claim), None)
     kind, parent, source = (graph.value(claim, p) for p in (LIN.claimedKind, LIN.claimedParent, LIN.source))
@@ -144,7 +149,11 @@ def _summary(graph: Graph, claim: URIRef) -> str:
 
 def claims_about(graph: Graph, model: URIRef) -> list[Claim]:
     """Every lineage claim about ``model``, default ones first."""
-    nodes = [c for c in graph.objects(model, LIN.hasClaim) if graph.value(c, LIN.claimedParent) is not None]
+    nodes = [
+        c
+        for c in graph.objects(model, LIN.hasClaim)
+        if isinstance(c, IdentifiedNode) and graph.value(c, LIN.claimedParent) is not None
+    ]
     return sorted((_claim(graph, c) for c in nodes), key=lambda c: (not c.default, c.parent, c.iri))
 
 

@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from rdflib import RDF, RDFS, Graph, URIRef
+from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from lineage.explain.chains import lineage_properties, most_specific, parents
@@ -122,7 +122,7 @@ def _lineage_claims(graph: Graph, model: URIRef) -> list[tuple[Node, Node, bool]
         parent = graph.value(claim, LIN.claimedParent)
         if parent is not None:
             default = graph.value(claim, LIN.inDefaultLineage)
-            found.append((claim, parent, default is not None and default.toPython() is True))
+            found.append((claim, parent, isinstance(default, Literal) and default.toPython() is True))
     return found
 
 

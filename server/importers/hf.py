@@ -55,7 +55,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import IO
 
 import yaml
 from rdflib import RDF, Graph, URIRef
@@ -887,7 +887,7 @@ def to_turtle(entries: list[Entry], curated: Curated, name: str, *, progress: bo
 
 
 def write_document(
-    entries: list[Entry], curated: Curated, name: str, out: TextIO, *, fmt: str = "turtle", progress: bool = False
+    entries: list[Entry], curated: Curated, name: str, out: IO[str], *, fmt: str = "turtle", progress: bool = False
 ) -> tuple[int, int]:
     """Write the document for checked entries to ``out`` as it is made (a million cards never sit in
     memory as text), in Turtle or N-Triples (``fmt``, a key of :data:`FORMATS`); the number of edges
@@ -975,7 +975,7 @@ def import_cards(
     name: str | None = None,
     curated: Curated | None = None,
     progress: bool = False,
-    out: TextIO | None = None,
+    out: IO[str] | None = None,
     fmt: str = "turtle",
 ) -> Result:
     """Read every card under ``path``, check each, and write the good ones as one document: to

@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, cast
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from rdflib import BNode, Graph
@@ -41,6 +41,8 @@ from lineage.build import KnowledgeGraph, quiet_dataset_deprecations
 from lineage.namespaces import BASE, GRAPH_INFERRED, GRAPH_ONTOLOGY
 
 if TYPE_CHECKING:
+    import pyoxigraph as ox
+
     from lineage.bigbuild.folder import LineageStore
 
 GRAPH_BASE = BASE + "graph/"
@@ -136,9 +138,8 @@ def shared_blank_nodes(graphs: Iterable[Graph]) -> int:
     for index, graph in enumerate(graphs):
         for triple in graph:
             for term in triple:
-                if isinstance(term, BNode):
-                    if seen.setdefault(term, index) != index:
-                        shared.add(term)
+                if isinstance(term, BNode) and seen.setdefault(term, index) != index:
+                    shared.add(term)
     return len(shared)
 
 
@@ -168,7 +169,8 @@ def store_graphs(
             continue
         if name not in counts:
             text = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}"
-            counts[name] = int(next(iter(opened.store.query(text)))["n"].value)
+            solutions = cast("ox.QuerySolutions", opened.store.query(text))  # a SELECT query's answer
+            counts[name] = int(next(iter(solutions))["n"].value)
         found[retarget(name, prefix)] = (name, counts[name])
     return found
 
@@ -228,8 +230,8 @@ class Endpoint:
     def target(self, graph: str | None, params: Mapping[str, str] | None = None) -> str:
         """Path and query of a request, with ``?graph=`` when a graph is named, then ``params``."""
         ours = {**({"graph": graph} if graph else {}), **(params or {})}
-        params = "&".join(part for part in (self.query, urlencode(ours)) if part)
-        return quote(self.path, safe="/%:@!$&'()*+,;=~-._") + (f"?{params}" if params else "")
+        query = "&".join(part for part in (self.query, urlencode(ours)) if part)
+        return quote(self.path, safe="/%:@!$&'()*+,;=~-._") + (f"?{query}" if query else "")
 
     @contextlib.contextmanager
     def call(
@@ -260,10 +262,9 @@ class Endpoint:
         except OSError as error:
             raise Unreachable(method, where, _reason(error), connected=False) from None
         try:
-            try:
+            # the server may stop reading the body: its answer, if any, says why
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 connection.request(method, self.target(graph, params), body=body, headers=sent)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the server stopped reading the body; its answer, if any, says why
             response = connection.getresponse()
             if missing_ok and response.status == 404:
                 response.read()
@@ -319,6 +320,7 @@ class Endpoint:
         text = f'SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ }} FILTER(STRSTARTS(STR(?g), "{prefix}")) }}'
         headers = {"Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"}
         with self.call("POST", body=text.encode("utf-8"), headers=headers) as response:
+            assert response is not None  # only a 404 with missing_ok gives None
             try:
                 rows = json.loads(response.read())["results"]["bindings"]
                 return sorted(row["g"]["value"] for row in rows)

@@ -20,6 +20,7 @@ from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.query import Result
+from rdflib.term import Identifier
 
 from lineage.formats import conneg
 from lineage.names import KINDS, UnknownName
@@ -45,7 +46,7 @@ class DatasetView(Dataset):
         self._named_set = frozenset(self._named)
         self._default = None if default is None else frozenset(default)
 
-    @property  # type: ignore[override, misc]
+    @property  # type: ignore[misc]  # rdflib's has a setter; a view is read-only
     def default_context(self) -> Graph:
         """rdflib's evaluator asks for this by its deprecated name; the answer is the same."""
         return self._default_context
@@ -94,7 +95,7 @@ class DatasetView(Dataset):
     def _refuse(self, *args: Any, **kwargs: Any) -> Any:
         raise ModificationException()
 
-    add = addN = remove = graph = parse = remove_graph = update = _refuse  # type: ignore[assignment]
+    add = addN = remove = graph = parse = remove_graph = update = _refuse
 
 
 @dataclass
@@ -162,7 +163,7 @@ class Engine:
             raise TypeError("this state serves a store: there is no in-memory dataset to view")
         return DatasetView(self.dataset.store, self.graphs if named is None else named, default)
 
-    def bind(self, query: SavedQuery, values: dict[str, str]) -> dict[str, object]:
+    def bind(self, query: SavedQuery, values: dict[str, str]) -> dict[str, Identifier]:
         """RDF terms for a saved query's parameters; names are resolved in the served data."""
         if self.dataset is not None:
             return bind(query, self.view(), values)
@@ -201,7 +202,8 @@ def parse(text: str) -> Query:
         if _is_update(text):
             raise Refusal(400, "SPARQL Update is not accepted: this endpoint is read-only") from None
         line, column, message = syntax_error(text, error)
-        raise Refusal(400, f"malformed query at line {line}, column {column}: {message}", line=line, column=column) from None
+        where = f"line {line}, column {column}"
+        raise Refusal(400, f"malformed query at {where}: {message}", line=line, column=column) from None
     except RecursionError:
         raise
     except Exception as error:  # rdflib reports unknown prefixes and the like as Exception

@@ -199,10 +199,8 @@ class Pool:
 
     def _kill(self, worker: _Worker) -> None:
         self._all.pop(worker.pid, None)
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(worker.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         worker.conn.close()
 
     def close(self) -> None:
@@ -216,10 +214,8 @@ class Pool:
             self._control.close()  # the template sees end of file and exits
         for worker in list(self._all.values()):
             self._kill(worker)
-        try:
+        with contextlib.suppress(ChildProcessError):
             os.waitpid(self._template_pid, 0)
-        except ChildProcessError:
-            pass
 
 
 def _recv_exact(sock: socket.socket, size: int) -> bytes:

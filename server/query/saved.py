@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -28,6 +29,7 @@ import yaml
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.query import Result
+from rdflib.term import Identifier
 
 from lineage.build import quiet_dataset_deprecations
 from lineage.names import KINDS, UnknownName, resolve
@@ -155,7 +157,7 @@ def find(name_or_file: str) -> SavedQuery:
     raise QueryError(f"unknown query {name_or_file!r}{hint}")
 
 
-def bind(query: SavedQuery, graph: Graph, values: dict[str, str]) -> dict[str, object]:
+def bind(query: SavedQuery, graph: Graph, values: dict[str, str]) -> dict[str, Identifier]:
     """RDF terms for the query's parameters; a missing, unknown or malformed one raises QueryError."""
     known = {p.name for p in query.params}
     extra = sorted(set(values) - known)
@@ -163,7 +165,7 @@ def bind(query: SavedQuery, graph: Graph, values: dict[str, str]) -> dict[str, o
         raise QueryError(
             f"query {query.name} has no parameter {', '.join(extra)} (it takes: {', '.join(known) or 'none'})"
         )
-    bindings: dict[str, object] = {}
+    bindings: dict[str, Identifier] = {}
     for param in query.params:
         if param.name not in values or values[param.name] == "":
             raise QueryError(f"query {query.name} needs parameter {param.name} ({param.type})")
@@ -183,7 +185,7 @@ def _blank_comments(text: str) -> str:
 _OPENING = re.compile(r"\b(?:WHERE|ASK)\s*\{", re.IGNORECASE)
 
 
-def with_values(query: SavedQuery, bindings: dict[str, object]) -> str:
+def with_values(query: SavedQuery, bindings: Mapping[str, Identifier]) -> str:
     """The query's text with ``bindings`` in a ``VALUES`` block opening its pattern: a standalone query
     to show, edit or send to another engine, with the answer that ``initBindings`` gives.
 
@@ -192,7 +194,7 @@ def with_values(query: SavedQuery, bindings: dict[str, object]) -> str:
     names = [p.name for p in query.params if p.name in bindings]
     if not names:
         return query.text
-    terms = " ".join(bindings[n].n3() for n in names)  # type: ignore[attr-defined]
+    terms = " ".join(bindings[n].n3() for n in names)
     block = f"\n  VALUES ({' '.join('?' + n for n in names)}) {{ ({terms}) }}"
     found = _OPENING.search(_blank_comments(query.text))  # comment lines blanked, so offsets match the text
     if found is None:

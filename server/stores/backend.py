@@ -26,9 +26,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
@@ -135,7 +135,7 @@ class Backend:
         """Distinct triples in the union of our graphs."""
         return int(next(iter(self.query(TRIPLES)))["n"].value)
 
-    def quads(self, pattern: tuple, graphs: list[URIRef]) -> Iterator[tuple] | None:
+    def quads(self, pattern: tuple, graphs: list[URIRef]) -> Iterator[ox.Quad] | None:
         """``(s, p, o, g)`` Oxigraph terms matching ``pattern`` (rdflib terms or None; blank nodes
         too) in ``graphs``: how a stored blank node is looked up, as SPARQL has no name for one (a
         query's ``_:b`` is a fresh variable). None when the backend cannot be asked that (a remote
@@ -152,7 +152,16 @@ class _OxigraphBackend(Backend):
     def store(self) -> ox.Store:
         raise NotImplementedError
 
-    def query(self, text, *, default=None, named=None, base=None, form="SELECT", timeout=None):
+    def query(
+        self,
+        text: str,
+        *,
+        default: list[URIRef] | None = None,
+        named: list[URIRef] | None = None,
+        base: str | None = None,
+        form: str = "SELECT",
+        timeout: float | None = None,
+    ) -> Any:
         options: dict[str, Any] = {"prefixes": PREFIXES, "base_iri": base}
         if default is None:
             options["use_default_graph_as_union"] = True  # and every named graph is available
@@ -161,10 +170,12 @@ class _OxigraphBackend(Backend):
             options["named_graphs"] = [ox.NamedNode(str(g)) for g in named or []]
         return self.store().query(text, **options)
 
-    def quads(self, pattern: tuple, graphs: list[URIRef]) -> Iterator[tuple]:
-        terms = [None if t is None else to_ox(t) for t in pattern]
+    def quads(self, pattern: tuple, graphs: list[URIRef]) -> Iterator[ox.Quad]:
+        subject, predicate, obj = [None if t is None else to_ox(t) for t in pattern]
         for graph in graphs:
-            yield from self.store().quads_for_pattern(*terms, ox.NamedNode(str(graph)))
+            name = ox.NamedNode(str(graph))
+            # a literal subject raises TypeError, which the caller reads as "matches nothing"
+            yield from self.store().quads_for_pattern(subject, predicate, obj, name)  # type: ignore[arg-type]
 
 
 class MemoryBackend(_OxigraphBackend):
@@ -248,7 +259,16 @@ class RemoteBackend(Backend):
     def _select(self, text: str, default, named, base, timeout) -> Any:
         return self.query(text, default=default, named=named, base=base, form="SELECT", timeout=timeout)
 
-    def query(self, text, *, default=None, named=None, base=None, form="SELECT", timeout=None):
+    def query(
+        self,
+        text: str,
+        *,
+        default: list[URIRef] | None = None,
+        named: list[URIRef] | None = None,
+        base: str | None = None,
+        form: str = "SELECT",
+        timeout: float | None = None,
+    ) -> Any:
         graphs = getattr(self, "graphs", None)
         fields: list[tuple[str, str]] = [("query", prologue(base) + text)]
         if graphs is not None:  # None while finding which graphs there are
@@ -419,14 +439,14 @@ class BackendStore(Store):
         try:
             for quad in quads or ():
                 spo = tuple(to_rdflib(term) for term in (quad.subject, quad.predicate, quad.object))
-                found[spo if graphs is not None else (*spo, URIRef(quad.graph_name.value))] = None
+                found[spo if graphs is not None else (*spo, URIRef(cast(ox.NamedNode, quad.graph_name).value))] = None
                 if limit is not None and len(found) >= limit:
                     break
         except (ValueError, TypeError):  # not a valid term (a malformed IRI from a URL): matches nothing
             return []
         return list(found)
 
-    def triples(self, triple_pattern: tuple, context: Any = None) -> Iterator[tuple]:  # type: ignore[override]
+    def triples(self, triple_pattern: tuple, context: Any = None) -> Iterator[tuple]:
         graphs = self._graphs_of(context)
         if graphs is not None:
             for row in self.rows(tuple(triple_pattern), graphs):
@@ -435,17 +455,17 @@ class BackendStore(Store):
         grouped: dict[tuple, list[URIRef]] = {}
         for *spo, g in self.rows(tuple(triple_pattern), None):
             grouped.setdefault(tuple(spo), []).append(g)
-        for spo, names in grouped.items():
-            yield spo, iter(self.graph(n) for n in names)
+        for triple, names in grouped.items():
+            yield triple, iter(self.graph(n) for n in names)
 
-    def __len__(self, context: Any = None) -> int:  # type: ignore[override]
+    def __len__(self, context: Any = None) -> int:
         graphs = self._graphs_of(context)
         text = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }"
         if graphs is None:
             text = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
         return int(next(iter(self.backend.query(text, default=graphs or [])))["n"].value)
 
-    def contexts(self, triple: Any = None) -> Iterator[Graph]:  # type: ignore[override]
+    def contexts(self, triple: Any = None) -> Generator[Graph, None, None]:
         for iri in self.backend.graphs:
             if triple is None or any(True for _ in self.triples(triple, iri)):
                 yield self.graph(iri)
@@ -469,7 +489,7 @@ class BackendStore(Store):
     def _refuse(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError("a served store is read-only")
 
-    add = addN = remove = remove_graph = _refuse  # type: ignore[assignment]
+    add = addN = remove = remove_graph = _refuse
 
 
 def _stored(graph: Graph) -> tuple[BackendStore, list[URIRef]] | None:
@@ -493,7 +513,7 @@ def some_subjects(graph: Graph, predicate: URIRef, obj: Any, limit: int) -> list
     if stored := _stored(graph):
         store, graphs = stored
         return [s for s, _p, _o in store.rows((None, predicate, obj), graphs, limit)] if graphs else []
-    found = []
+    found: list[Any] = []
     for subject in graph.subjects(predicate, obj, unique=True):
         if len(found) >= limit:
             break
@@ -516,6 +536,7 @@ def first_values(graph: Graph, subject: Any, limit: int) -> dict[Any, tuple[list
     (a root's ``lin:ancestorOf`` has one per descendant) gets a count per predicate; a large one's
     values stream by and only the first ``limit`` become rdflib terms."""
     values: dict[Any, set] = {}
+    rows: Iterable[tuple]
     if stored := _stored(graph):
         store, graphs = stored
         if not graphs:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -18,6 +18,7 @@ from lineage.build import BuildError, build_graph
 from lineage.query.saved import load_all
 from lineage.stores.backend import open_backend
 from lineage.web import health, ontology, pages, queries, render, sparql, state, watch
+from lineage.web.errors import handle_http_error
 
 __version__ = "0.2.0"
 
@@ -26,7 +27,8 @@ DEFAULTS: dict[str, Any] = {
     "ROOT": None,  # the checkout holding ontology/, data/ and queries/ (None: project_root())
     "USE_CACHE": True,  # take the built graph from the on-disk cache when the inputs are unchanged
     "GRAPH": None,  # a prebuilt KnowledgeGraph to serve (tests); None: build at start-up
-    "STORE": None,  # serve a store instead: "sparql:QUERY_URL" or a folder built by `lineage bigbuild` (lineage.stores.backend)
+    # serve a store instead: "sparql:QUERY_URL" or a folder built by `lineage bigbuild` (lineage.stores.backend)
+    "STORE": None,
     "QUERY_TIMEOUT": 30.0,  # seconds a query may run; a request may ask for less with ?timeout=
     "QUERY_WORKERS": 2,  # worker processes that evaluate queries; 0 runs them in the request thread
     "RESULT_LIMIT": 10_000,  # rows (SELECT) or triples (CONSTRUCT, DESCRIBE) returned at most
@@ -88,28 +90,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["WATCH"]:  # last: the watcher may swap the graph from now on
         watch.init_app(app)
     return app
-
-
-def handle_http_error(error: HTTPException) -> Response:
-    """Every error: status, reason and message, as text/plain or, when preferred, JSON."""
-    code = error.code or 500
-    message = error.description or ""
-    details = getattr(error, "details", {}) or {}
-    response: Response
-    preferred = request.accept_mimetypes.best_match(["text/plain", "application/json", "text/html"])
-    if preferred == "application/json":
-        response = jsonify(status=code, error=error.name, message=message, **details)
-        response.status_code = code
-    elif preferred == "text/html":  # a browser: the same message on a page with the site's links
-        response = render.render(
-            "error.html", status=code, code=code, name=error.name, message=message, suggestions=details.get("suggestions")
-        )
-    else:
-        response = Response(f"{code} {error.name}: {message}\n", status=code, content_type="text/plain; charset=utf-8")
-    for name, value in error.get_headers():
-        if name.lower() not in ("content-type", "content-length"):
-            response.headers[name] = value
-    return response
 
 
 def add_headers(response: Response) -> Response:

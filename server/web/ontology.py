@@ -438,14 +438,35 @@ def reference(main: OntologyFile, others: list[OntologyFile]) -> Reference:
     extra = Graph()
     for other in others:
         extra += other.graph
+    terms = _terms(graph, namespace)
+    for term in terms.values():
+        term.tags += _tags(graph, term)
+        term.facts += _facts(graph, extra, namespace, term)
+    sections = [(anchor, heading, [t for t in terms.values() if t.kind == kind]) for anchor, heading, kind in SECTIONS]
+    return Reference(
+        iri=main.iri,
+        header=_header(main),
+        sections=[s for s in sections if s[2]],
+        trees=[
+            ("Classes", _tree(graph, terms, OWL.Class, RDFS.subClassOf)),
+            ("Object properties", _tree(graph, terms, OWL.ObjectProperty, RDFS.subPropertyOf)),
+        ],
+        alignments=_alignments(extra, terms, namespace),
+        alignment_files=others,
+    )
 
-    def ours(node: Any) -> bool:
-        return isinstance(node, URIRef) and str(node).startswith(namespace)
 
+def _ours(node: Any, namespace: str) -> bool:
+    """Whether ``node`` is an IRI in the ontology's ``namespace``."""
+    return isinstance(node, URIRef) and str(node).startswith(namespace)
+
+
+def _terms(graph: Graph, namespace: str) -> dict[URIRef, Term]:
+    """The ontology's own terms, section by section, each in the order of its name (tags and facts empty)."""
     terms: dict[URIRef, Term] = {}
     for _, _, kind in SECTIONS:
         for iri in sorted(set(graph.subjects(RDF.type, kind)), key=lambda i: str(i).lower()):
-            if isinstance(iri, URIRef) and ours(iri) and iri not in terms:
+            if isinstance(iri, URIRef) and _ours(iri, namespace) and iri not in terms:
                 name = str(iri)[len(namespace) :]
                 terms[iri] = Term(
                     iri=iri,
@@ -458,60 +479,82 @@ def reference(main: OntologyFile, others: list[OntologyFile]) -> Reference:
                     examples=sorted(str(v) for v in graph.objects(iri, SKOS.example)),
                     notes=sorted(str(v) for v in graph.objects(iri, SKOS.note)),
                 )
+    return terms
+
+
+def _tags(graph: Graph, term: Term) -> list[str]:
+    """The characteristics of a term (transitive, …) and whether it is deprecated."""
+    tags = [tag for characteristic, tag in CHARACTERISTICS.items() if (term.iri, RDF.type, characteristic) in graph]
+    if (term.iri, OWL.deprecated, Literal(True)) in graph:
+        tags.append("deprecated")
+    return tags
+
+
+def _facts(graph: Graph, extra: Graph, namespace: str, term: Term) -> list[tuple[str, list[Any]]]:
+    """What the page says of a term: its types, its place in the hierarchy, domain and range, and the
+    terms elsewhere it is aligned with (``extra``: the alignment graphs)."""
+    iri = term.iri
 
     def values(subject: Any, predicate: URIRef) -> list[Any]:
         return sorted(set(graph.objects(subject, predicate)), key=str)
 
     def subjects(predicate: URIRef, obj: Any) -> list[Any]:
-        return sorted((s for s in set(graph.subjects(predicate, obj)) if ours(s)), key=str)
+        return sorted((s for s in set(graph.subjects(predicate, obj)) if _ours(s, namespace)), key=str)
 
-    for iri, term in terms.items():
-        for characteristic, tag in CHARACTERISTICS.items():
-            if (iri, RDF.type, characteristic) in graph:
-                term.tags.append(tag)
-        if (iri, OWL.deprecated, Literal(True)) in graph:
-            term.tags.append("deprecated")
-        if term.kind == OWL.NamedIndividual:
-            types = [t for t in values(iri, RDF.type) if t != OWL.NamedIndividual]
-            term.facts.append(("instance of", types))
-        parent = RDFS.subClassOf if term.kind == OWL.Class else RDFS.subPropertyOf
-        word = "class" if term.kind == OWL.Class else "property"
-        inverse = values(iri, OWL.inverseOf) + subjects(OWL.inverseOf, iri)
-        for label, nodes in (
-            (f"sub-{word} of", [v for v in values(iri, parent) if ours(v)]),
-            (f"super-{word} of", subjects(parent, iri)),
-            ("inverse of", sorted(set(inverse), key=str)),
-            ("domain", values(iri, RDFS.domain)),
-            ("range", values(iri, RDFS.range)),
-            ("domain includes", values(iri, SCHEMA.domainIncludes)),
-            ("range includes", values(iri, SCHEMA.rangeIncludes)),
-            ("aligned with", sorted({o for p in ALIGNING for o in extra.objects(iri, p) if not ours(o)}, key=str)),
-            ("equivalent to", values(iri, OWL.equivalentClass) + values(iri, OWL.equivalentProperty)),
-            ("see also", values(iri, RDFS.seeAlso)),
-        ):
-            if nodes:
-                term.facts.append((label, nodes))
+    facts: list[tuple[str, list[Any]]] = []
+    if term.kind == OWL.NamedIndividual:
+        types = [t for t in values(iri, RDF.type) if t != OWL.NamedIndividual]
+        facts.append(("instance of", types))
+    parent = RDFS.subClassOf if term.kind == OWL.Class else RDFS.subPropertyOf
+    word = "class" if term.kind == OWL.Class else "property"
+    inverse = values(iri, OWL.inverseOf) + subjects(OWL.inverseOf, iri)
+    aligned = {o for p in ALIGNING for o in extra.objects(iri, p) if not _ours(o, namespace)}
+    for label, nodes in (
+        (f"sub-{word} of", [v for v in values(iri, parent) if _ours(v, namespace)]),
+        (f"super-{word} of", subjects(parent, iri)),
+        ("inverse of", sorted(set(inverse), key=str)),
+        ("domain", values(iri, RDFS.domain)),
+        ("range", values(iri, RDFS.range)),
+        ("domain includes", values(iri, SCHEMA.domainIncludes)),
+        ("range includes", values(iri, SCHEMA.rangeIncludes)),
+        ("aligned with", sorted(aligned, key=str)),
+        ("equivalent to", values(iri, OWL.equivalentClass) + values(iri, OWL.equivalentProperty)),
+        ("see also", values(iri, RDFS.seeAlso)),
+    ):
+        if nodes:
+            facts.append((label, nodes))
+    return facts
 
-    def tree(kind: URIRef, parent: URIRef) -> list[TreeNode]:
-        members = [t for t in terms.values() if t.kind == kind]
 
-        def children(of: URIRef | None, above: frozenset[URIRef]) -> list[TreeNode]:
-            found = []
-            for term in members:
-                supers = [v for v in graph.objects(term.iri, parent) if v in terms]
-                if ((of is None and not supers) or of in supers) and term.iri not in above:
-                    found.append(TreeNode(term, children(term.iri, above | {term.iri})))
-            return found
+def _tree(graph: Graph, terms: dict[URIRef, Term], kind: URIRef, parent: URIRef) -> list[TreeNode]:
+    """The terms of ``kind`` as a forest by ``parent`` (sub-class or sub-property of), roots first."""
+    members = [t for t in terms.values() if t.kind == kind]
 
-        return children(None, frozenset())
+    def children(of: URIRef | None, above: frozenset[URIRef]) -> list[TreeNode]:
+        found = []
+        for term in members:
+            supers = [v for v in graph.objects(term.iri, parent) if v in terms]
+            if ((of is None and not supers) or of in supers) and term.iri not in above:
+                found.append(TreeNode(term, children(term.iri, above | {term.iri})))
+        return found
 
+    return children(None, frozenset())
+
+
+def _alignments(extra: Graph, terms: dict[URIRef, Term], namespace: str) -> list[tuple[Term, URIRef, URIRef]]:
+    """(our term, relation, their term) for each alignment in ``extra``, by our term's name."""
     alignments = [
         (terms[s], p, o)
         for p in ALIGNING
         for s, o in extra.subject_objects(p)
-        if isinstance(s, URIRef) and s in terms and isinstance(o, URIRef) and not ours(o)
+        if isinstance(s, URIRef) and s in terms and isinstance(o, URIRef) and not _ours(o, namespace)
     ]
     alignments.sort(key=lambda a: (a[0].name.lower(), str(a[1]), str(a[2])))
+    return alignments
+
+
+def _header(main: OntologyFile) -> dict[str, Any]:
+    """The ontology's title, description, dates, creator, version and licence."""
     header_keys = {
         "title": DCTERMS.title,
         "description": DCTERMS.description,
@@ -520,21 +563,10 @@ def reference(main: OntologyFile, others: list[OntologyFile]) -> Reference:
         "creator": DCTERMS.creator,
         "version": OWL.versionInfo,
     }
-    header: dict[str, Any] = {key: _text(graph, main.iri, p) for key, p in header_keys.items()}
-    header["license"] = graph.value(main.iri, DCTERMS.license)
+    header: dict[str, Any] = {key: _text(main.graph, main.iri, p) for key, p in header_keys.items()}
+    header["license"] = main.graph.value(main.iri, DCTERMS.license)
     header["version_iri"] = main.version_iri
-    sections = [(anchor, heading, [t for t in terms.values() if t.kind == kind]) for anchor, heading, kind in SECTIONS]
-    return Reference(
-        iri=main.iri,
-        header=header,
-        sections=[s for s in sections if s[2]],
-        trees=[
-            ("Classes", tree(OWL.Class, RDFS.subClassOf)),
-            ("Object properties", tree(OWL.ObjectProperty, RDFS.subPropertyOf)),
-        ],
-        alignments=alignments,
-        alignment_files=others,
-    )
+    return header
 
 
 def formats(path: str, table: conneg.Table) -> list[tuple[str, str, str]]:

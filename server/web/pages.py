@@ -177,7 +177,9 @@ def not_found(error: NotFound) -> Response:
         message += f"; did you mean {', '.join(slug(iri) for iri in close)}?"
     if media is None or media is conneg.HTML:
         base = current_app.config["BASE_IRI"]
-        links = [{"iri": str(iri), "path": "/" + str(iri)[len(base) :], "label": label(views().union, iri)} for iri in close]
+        links = [
+            {"iri": str(iri), "path": "/" + str(iri)[len(base) :], "label": label(views().union, iri)} for iri in close
+        ]
         raise http_error(404, message, suggestions=links)
     if media is conneg.JSON_LD:
         body = b"[]"
@@ -334,7 +336,7 @@ def other_claims(iri: URIRef) -> list[dict]:
     """Date and method claims about ``iri`` (lineage claims are shown with :func:`claims_about`)."""
     v = views()
     found = []
-    for node in sorted(v.asserted.objects(iri, LIN.hasClaim)):
+    for node in sorted(v.asserted.objects(iri, LIN.hasClaim), key=str):
         if v.asserted.value(node, LIN.claimedParent) is not None:
             continue
         source = v.asserted.value(node, LIN.source)
@@ -343,7 +345,7 @@ def other_claims(iri: URIRef) -> list[dict]:
                 "iri": node,
                 "what": "date" if v.asserted.value(node, LIN.claimedDate) is not None else "method",
                 "date": v.asserted.value(node, LIN.claimedDate),
-                "methods": sorted(v.asserted.objects(node, LIN.method)),
+                "methods": sorted(v.asserted.objects(node, LIN.method), key=str),
                 "default": v.asserted.value(node, LIN.inDefaultLineage),
                 "source": source,
                 "source_title": v.asserted.value(source, DCTERMS.title) if source is not None else None,
@@ -389,11 +391,13 @@ def citing(source: URIRef) -> list[tuple[URIRef | None, Claim | dict]]:
     """Every claim that cites ``source``, with the model it is about."""
     v = views()
     found: list[tuple[URIRef | None, Claim | dict]] = []
-    for claim in sorted(v.asserted.subjects(LIN.source, source)):
+    for claim in sorted(v.asserted.subjects(LIN.source, source), key=str):
         model = next(v.asserted.subjects(LIN.hasClaim, claim), None)
-        if v.asserted.value(claim, LIN.claimedParent) is not None and model is not None:
+        if not isinstance(model, URIRef):
+            continue
+        if v.asserted.value(claim, LIN.claimedParent) is not None:
             found.extend((model, c) for c in claims_about(v.asserted, model) if c.iri == str(claim))
-        elif model is not None:
+        else:
             found.extend((model, c) for c in other_claims(model) if c["iri"] == claim)
     return found
 
@@ -559,7 +563,9 @@ def search(text: str) -> list[URIRef]:
         first = [exact] if exact is not None else []
         if family is not None:
             first += sorted(m for m in v.asserted.subjects(LIN.memberOf, family) if isinstance(m, URIRef))
-        candidates = {iri for key, iris in names.by_key["model"].items() if any(w in key for w in wanted) for iri in iris}
+        candidates = {
+            iri for key, iris in names.by_key["model"].items() if any(w in key for w in wanted) for iri in iris
+        }
     else:  # the store finds those whose IRI, label or model id contains the text; they are ranked here
         lowered = Literal(wanted[0]).n3()
         rows = v.store.backend.query(

@@ -39,7 +39,9 @@ def run_saved(name: str) -> Response:
         raise http_error(404, f"no saved query named {name!r}; GET /queries lists them")
     params = request.args
     values = {
-        key: one_value(params.getlist(key), f"value for parameter {key}") for key in params if key not in RESERVED_PARAMS
+        key: one_value(params.getlist(key), f"value for parameter {key}")
+        for key in params
+        if key not in RESERVED_PARAMS
     }
     if wants_page(params):  # a browser: the query page, with these values (or the examples) in VALUES
         query = saved[name]

@@ -194,6 +194,7 @@ class Watcher:
     def _build(self, current: ServedState) -> KnowledgeGraph | None:
         """The new graph, or None (and the reason logged) when it must not be served."""
         use_cache = bool(self.app.config["USE_CACHE"])
+        assert current.graph is not None  # a store is never watched (create_app refuses WATCH with one)
         try:
             if Inputs.bundled(self.root).key() == current.graph.key:
                 log.info("not reloaded: the inputs are the same as the served graph's")
@@ -337,4 +338,6 @@ def _after_fork_in_child() -> None:
         stream = getattr(sys, name)
         with contextlib.suppress(AttributeError, OSError, ValueError):  # e.g. a stream with no descriptor
             encoding = getattr(stream, "encoding", None) or "utf-8"
-            setattr(sys, name, open(stream.fileno(), "w", encoding=encoding, errors="backslashreplace", closefd=False))
+            # the new stream replaces sys.stdout or sys.stderr: it stays open (closefd=False: the descriptor is theirs)
+            replacement = open(stream.fileno(), "w", encoding=encoding, errors="backslashreplace", closefd=False)  # noqa: SIM115
+            setattr(sys, name, replacement)
