@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import sys
@@ -125,19 +126,9 @@ def harvest_hf_command(
     fails the harvest stops (exit 1) and the same command resumes it from the checkpoint. Exit 0 when
     models were written, 1 when none was (or a request failed), 2 on a usage error.
     """
-    from lineage.importers import harvest, hf
+    from lineage.importers import harvest
 
-    if not (models or author or search or filters):
-        fail("say what to harvest: --model ID, --author NAME, --search TEXT or --filter TAG", 2)
-    bad = [m for m in models if not hf.is_repo_id(m)]
-    if bad:
-        fail(f"--model {bad[0]!r} is not a Hub repo id (owner/name)", 2)
-    if hf.slug(name) != name:
-        fail(f"--name {name!r}: use lower-case letters, digits and hyphens", 2)
-    try:
-        since_date = harvest.parse_since(since) if since else None
-    except ValueError as error:
-        fail(f"--since: {error}", 2)
+    since_date = _harvest_usage(models, bool(author or search or filters), name, since)
     fmt = fmt or ("ntriples" if output is not None and output.suffix.lower() == ".nt" else "turtle")
     if checkpoint is None and output is not None:
         checkpoint = output.with_name(output.name + ".checkpoint")
@@ -173,22 +164,7 @@ def harvest_hf_command(
         click.echo(f"lineage: {problem}", err=True)
     if not found.entries:
         fail(f"nothing to write: {found.summary()}")
-    try:
-        curated = hf.Curated.bundled()
-    except BuildError as error:
-        fail(str(error), 2)
-
-    def write(out) -> tuple[int, int]:
-        return hf.write_document(found.entries, curated, name, out, fmt=fmt)
-
-    if output is None:
-        stdout = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n", write_through=False)
-        edges, added = write(stdout)
-        stdout.flush()
-        stdout.detach()
-    else:
-        with atomic_output(output) as out:
-            edges, added = write(out)
+    edges, added = _write_harvest(found, name, fmt, output)
     skipped = sum(1 for p in found.problems if not p.warning)
     text = f"{found.summary()}; wrote {len(found.entries)} models, {edges} edges"
     text += f" ({added} base models known by id only)" if added else ""
@@ -197,3 +173,40 @@ def harvest_hf_command(
         checkpoint.unlink(missing_ok=True)
     if strict and skipped:
         sys.exit(1)
+
+
+def _harvest_usage(models: tuple[str, ...], listing: bool, name: str, since: str | None) -> dt.date | None:
+    """Check what a harvest was asked (exit 2 on a usage error); the --since date."""
+    from lineage.importers import harvest, hf
+
+    if not (models or listing):
+        fail("say what to harvest: --model ID, --author NAME, --search TEXT or --filter TAG", 2)
+    bad = [m for m in models if not hf.is_repo_id(m)]
+    if bad:
+        fail(f"--model {bad[0]!r} is not a Hub repo id (owner/name)", 2)
+    if hf.slug(name) != name:
+        fail(f"--name {name!r}: use lower-case letters, digits and hyphens", 2)
+    try:
+        return harvest.parse_since(since) if since else None
+    except ValueError as error:
+        fail(f"--since: {error}", 2)
+    return None
+
+
+def _write_harvest(found, name: str, fmt: str, output: Path | None) -> tuple[int, int]:
+    """Write a harvest's entries as 'lineage import hf' writes them: to ``output`` atomically, or to
+    stdout; the number of edges and of base models known by id only."""
+    from lineage.importers import hf
+
+    try:
+        curated = hf.Curated.bundled()
+    except BuildError as error:
+        fail(str(error), 2)
+    if output is None:
+        stdout = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n", write_through=False)
+        written = hf.write_document(found.entries, curated, name, stdout, fmt=fmt)
+        stdout.flush()
+        stdout.detach()
+        return written
+    with atomic_output(output) as out:
+        return hf.write_document(found.entries, curated, name, out, fmt=fmt)

@@ -75,8 +75,29 @@ MERGE_TAGS = frozenset({"mergekit", "lazymergekit"})
 MERGE_FILES = ("mergekit_config.yml", "mergekit_config.yaml")
 NOT_FOUND = "Entry not found"  # what the Hub serves, with a 404, for a file that is not there
 LOCAL_OWNERS = frozenset(
-    {"output", "outputs", "checkpoints", "checkpoint", "models", "model", "content", "home", "root", "workspace",
-     "mnt", "tmp", "data", "runs", "saved_models", "results", "drive", "kaggle", "users", "ckpt", "ckpts"}
+    {
+        "output",
+        "outputs",
+        "checkpoints",
+        "checkpoint",
+        "models",
+        "model",
+        "content",
+        "home",
+        "root",
+        "workspace",
+        "mnt",
+        "tmp",
+        "data",
+        "runs",
+        "saved_models",
+        "results",
+        "drive",
+        "kaggle",
+        "users",
+        "ckpt",
+        "ckpts",
+    }
 )
 _CHECKPOINT = re.compile(r"(?i)(?:checkpoint|ckpt|step|epoch)[-_]?\d+")
 _HUB_URL = re.compile(r"(?i)https?://(?:www\.)?(?:huggingface\.co|hf\.co)/(?!datasets/|spaces/)([^/?#\s]+/[^/?#\s]+)")
@@ -556,6 +577,31 @@ def _licences(card: Card, warnings: list[Problem]) -> tuple[Licence, ...]:
     return tuple(unique.values())
 
 
+def _set_relation(entry: Entry, card: Card, raw_relation: object, warnings: list[Problem]) -> None:
+    """The entry's kind of derivation: as the card states it, else inferred (and why)."""
+    bases = entry.bases
+    if entry.explicit:
+        entry.relation = str(raw_relation).strip().lower()
+        if entry.relation == "merge" and len(bases) < 2:
+            warnings.append(Problem(card.at("base_model_relation"), "a merge that names one base model", True))
+            entry.relation, entry.because = "finetune", "a merge names two bases or more, this card one"
+            entry.explicit = False
+        return
+    entry.relation, entry.because = infer_relation(
+        card.repo_id,
+        bases,
+        card.files,
+        card.tags,
+        library=card.library,
+        quantized_by=card.metadata.get("quantized_by"),
+    )
+    hub = _hub_relation(card, bases) if entry.relation == "finetune" else None
+    if hub:  # the Hub saw a sign this record does not show (a record without siblings)
+        entry.relation, entry.because = hub
+    if entry.relation == "merge" and len(bases) < 2:  # a mergekit card whose merged models are not named
+        entry.relation, entry.because = "finetune", f"{entry.because}, but names one base model only"
+
+
 def check(card: Card) -> tuple[Entry | None, list[Problem]]:
     """The entry a card gives, or None and the problem that skips it; plus warnings."""
     if not is_repo_id(card.repo_id):
@@ -578,26 +624,7 @@ def check(card: Card) -> tuple[Entry | None, list[Problem]]:
             return None, [Problem(card.at("base_model_relation"), "base_model_relation without a base_model")]
     entry = Entry(card.repo_id, card.where, bases, explicit=explicit and bool(bases))
     if bases:
-        if entry.explicit:
-            entry.relation = str(raw_relation).strip().lower()
-            if entry.relation == "merge" and len(bases) < 2:
-                warnings.append(Problem(card.at("base_model_relation"), "a merge that names one base model", True))
-                entry.relation, entry.because = "finetune", "a merge names two bases or more, this card one"
-                entry.explicit = False
-        else:
-            entry.relation, entry.because = infer_relation(
-                card.repo_id,
-                bases,
-                card.files,
-                card.tags,
-                library=card.library,
-                quantized_by=card.metadata.get("quantized_by"),
-            )
-            hub = _hub_relation(card, bases) if entry.relation == "finetune" else None
-            if hub:  # the Hub saw a sign this record does not show (a record without siblings)
-                entry.relation, entry.because = hub
-            if entry.relation == "merge" and len(bases) < 2:  # a mergekit card whose merged models are not named
-                entry.relation, entry.because = "finetune", f"{entry.because}, but names one base model only"
+        _set_relation(entry, card, raw_relation, warnings)
         entry.quotes = {key: quote for key, (_, quote, _, _) in found.items()}
         entry.locators = {key: locator for key, (_, _, locator, _) in found.items()}
         entry.notes = {key: note for key, (_, _, _, note) in found.items() if note}
@@ -876,6 +903,8 @@ def _relation_note(entry: Entry) -> str:
     if entry.kind == "derivedFrom":
         note += " Written as lin:derivedFrom, not lin:fineTunedFrom: the card does not say it is a fine-tune."
     return note
+
+
 CONFIG_LOCATOR = "model card text: the mergekit configuration (YAML)"
 
 
