@@ -29,10 +29,9 @@ def private_cache(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def built(private_cache):
-    """The bundled ontology and data, loaded, reasoned and validated."""
-    pass
-
-    return build_graph(root=ROOT, use_cache=False)
+    """The bundled ontology and data, loaded, reasoned and validated: built once for the session, into
+    the session's private cache, where the commands the tests run find it."""
+    return build_graph(root=ROOT)
 
 
 @pytest.fixture
@@ -51,10 +50,10 @@ def fixture_root(tmp_path):
 
 @pytest.fixture(scope="session")
 def app(built):
-    """The app over the session's graph, with two query worker processes; closed at the end."""
+    """The app over the session's graph, with three query worker processes; closed at the end."""
     from lineage.web import create_app
 
-    app = create_app({"TESTING": True, "GRAPH": built, "QUERY_WORKERS": 2, "QUERY_TIMEOUT": 10})
+    app = create_app({"TESTING": True, "GRAPH": built, "QUERY_WORKERS": 3, "QUERY_TIMEOUT": 10})
     yield app
     app.extensions["lineage"].close()
 
@@ -100,8 +99,9 @@ def oxigraph_serve(folder: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def waitress_thread(app):
+def waitress_thread(app, threads: int = 4, **adjustments):
     """``app`` served by waitress on a free loopback port, in a thread; yields the server.
+    ``threads`` and other ``adjustments`` are waitress's (``lineage serve`` uses 8 threads).
 
     On exit the server's sockets are closed by its own loop thread (a trigger thunk): closing them from
     this thread races the loop's ``select()``, which then fails with EBADF in the server thread."""
@@ -109,7 +109,7 @@ def waitress_thread(app):
 
     from waitress import create_server
 
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    server = create_server(app, host="127.0.0.1", port=0, threads=threads, **adjustments)
     thread = threading.Thread(target=server.run, name="waitress", daemon=True)
     thread.start()
     try:

@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SVG = "{http://www.w3.org/2000/svg}"
 XLINK = "{http://www.w3.org/1999/xlink}href"
 CHATGPT = MODEL["chatgpt"]
-DAVINCI = GPT3_FAMILY
+DAVINCI = MODEL["davinci"]  # a root with a few children (InstructGPT 175B, text-davinci-001)
+LLAMA_3_1_8B = MODEL["llama-3.1-8b"]  # a root with many children
 LINEAGE = (*DERIVATIONS, LIN.descendantOf)
 
 
@@ -72,7 +73,7 @@ def test_chatgpt_diagram_shows_every_ancestor_up_to_the_roots(union):
     assert svg.find(f"{SVG}title").text == "Lineage diagram of ChatGPT (research release)"
     assert "fine-tuned from" in svg.find(f"{SVG}desc").text
     expected = ancestors(union, CHATGPT)
-    assert DAVINCI in expected
+    assert GPT3_FAMILY in expected
     nodes = links(svg)
     assert {page(a) for a in expected | {CHATGPT}} <= set(nodes)
     for iri in expected | {CHATGPT}:
@@ -92,10 +93,11 @@ def test_chatgpt_edges_carry_kind_and_methods(union):
 
 
 def test_highlighted_model_and_dashed_unidentified_model(union):
-    nodes = links(draw(union, CHATGPT))
-    focus = nodes[page(CHATGPT)].find(f"{SVG}rect")
-    unidentified = nodes["/model/unidentified-gpt-3.5-model"].find(f"{SVG}rect")
-    plain = nodes[page(DAVINCI)].find(f"{SVG}rect")
+    davinci_003 = MODEL["text-davinci-003"]
+    nodes = links(draw(union, davinci_003))
+    focus = nodes[page(davinci_003)].find(f"{SVG}rect")
+    unidentified = nodes[page(GPT3_FAMILY)].find(f"{SVG}rect")
+    plain = nodes[page(MODEL["text-davinci-002"])].find(f"{SVG}rect")
     assert focus.get("stroke-width") == "2.5" and plain.get("stroke-width") != "2.5"
     assert unidentified.get("stroke-dasharray") and not plain.get("stroke-dasharray")
 
@@ -135,8 +137,8 @@ def test_root_draws_itself_and_its_children(union, asserted):
 
 
 def test_many_children_show_a_more_node(union, asserted):
-    children = {s for p in LINEAGE for s in asserted.subjects(p, DAVINCI)}
-    svg = draw(union, DAVINCI, max_children=3)
+    children = {s for p in LINEAGE for s in asserted.subjects(p, LLAMA_3_1_8B)}
+    svg = draw(union, LLAMA_3_1_8B, max_children=3)
     assert len(links(svg)) == 1 + 3
     more = [g for g in svg.iter(f"{SVG}g") if g.get("class") == "ld-more"]
     assert len(more) == 1

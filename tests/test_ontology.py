@@ -101,13 +101,31 @@ def test_descendant_of_is_transitive_with_inverse_and_kinds(ontology):
     assert kinds == {
         LIN.fineTunedFrom,
         LIN.continuedPretrainingFrom,
-        LIN.distilledFrom,
+        LIN.prunedFrom,
+        LIN.upcycledFrom,
+        LIN.upscaledFrom,
+        LIN.checkpointOf,
         LIN.quantizedFrom,
+        LIN.convertedFrom,
         LIN.adapterOf,
         LIN.mergedFrom,
         LIN.improvementOf,
-        LIN.snapshotOf,
+        LIN.distilledFrom,  # deprecated in 0.2.0, kept: terms are never deleted
+        LIN.snapshotOf,  # deprecated in 0.2.0
     }
+    assert (LIN.distilledFrom, OWL.deprecated, Literal(True)) in ontology
+    assert (LIN.snapshotOf, OWL.deprecated, Literal(True)) in ontology
+
+
+def test_knowledge_lineage_is_transitive_and_never_weight_lineage(ontology):
+    """learnedFrom (teachers, generated data) is transitive and is not under descendantOf, nor is an alias pointer."""
+    assert (LIN.learnedFrom, RDF.type, OWL.TransitiveProperty) in ontology
+    assert set(ontology.subjects(RDFS.subPropertyOf, LIN.learnedFrom)) == {LIN.distillationTeacher, LIN.usedDataGeneratedBy}
+    weights = set(ontology.transitive_subjects(RDFS.subPropertyOf, LIN.descendantOf))
+    assert not weights & {LIN.learnedFrom, LIN.distillationTeacher, LIN.usedDataGeneratedBy, LIN.pointsTo}
+    assert (LIN.learnedFrom, RDFS.subPropertyOf, LIN.descendantOf) not in ontology
+    assert (LIN.UndisclosedLineageModel, RDFS.subClassOf, LIN.Model) in ontology
+    assert (LIN.ModelAlias, RDFS.subClassOf, LIN.Model) in ontology
 
 
 def test_alignments_align_with_prov_fair4ml_and_schema():

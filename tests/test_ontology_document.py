@@ -46,7 +46,7 @@ PARSERS = {
     JSONLD: ("json-ld", pyoxigraph.RdfFormat.JSON_LD),
     NT: ("nt", pyoxigraph.RdfFormat.N_TRIPLES),
 }
-VERSION_PATH = "/ontology/0.1.0"
+VERSION_PATH = "/ontology/0.2.0"
 CHATGPT_FROM_DAVINCI = (str(MODEL.chatgpt), str(LIN.descendantOf), str(GPT3_FAMILY))
 
 # (path, Accept) -> (status, media type). None: no Accept header at all.
@@ -77,7 +77,7 @@ TABLE = [
     # the alignments: their own ontology, whose page is a section of the ontology's
     ("/ontology/alignments", OWLAPI5, 200, XML),
     ("/ontology/alignments", "text/turtle", 200, TTL),
-    ("/ontology/alignments/0.1.0.nt", None, 200, NT),
+    ("/ontology/alignments/0.2.0.nt", None, 200, NT),
     ("/ontology/alignments", BROWSER, 303, None),
     # the whole graph
     ("/graph", OWLAPI3, 200, XML),

@@ -52,6 +52,23 @@ def test_used_data_generated_by_is_not_descent(built):
     assert (alpaca, LIN.descendantOf, MODEL["text-davinci-003"]) not in built.union()
 
 
+def test_prp_spo1_used_data_and_teacher_imply_learned_from(built):
+    """prp-spo1: usedDataGeneratedBy and distillationTeacher are sub-properties of learnedFrom."""
+    distill, r1 = MODEL["deepseek-r1-distill-qwen-7b"], MODEL["deepseek-r1"]
+    assert (distill, LIN.learnedFrom, r1) in built.inferred
+    assert (MODEL["llama-3.2-1b"], LIN.learnedFrom, MODEL["llama-3.1-70b"]) in built.inferred
+
+
+def test_prp_trp_learned_from_is_transitive_and_stays_apart_from_descent(built):
+    """prp-trp on learnedFrom: R1-Distill learned from R1, which learned from R1-Zero; and it descends from
+    neither (knowledge lineage never becomes weight lineage), but from Qwen2.5-Math-7B and Qwen2.5-7B."""
+    distill, union = MODEL["deepseek-r1-distill-qwen-7b"], built.union()
+    assert (distill, LIN.learnedFrom, MODEL["deepseek-r1-zero"]) in built.inferred
+    assert (distill, LIN.descendantOf, MODEL["deepseek-r1"]) not in union
+    assert (distill, LIN.descendantOf, MODEL["deepseek-r1-zero"]) not in union
+    assert {MODEL["qwen2.5-math-7b"], MODEL["qwen2.5-7b"]} <= set(union.objects(distill, LIN.descendantOf))
+
+
 def test_competing_claims_are_not_reasoned_over(built):
     """Yao Fu's and Matt Rickard's parents for ChatGPT are kept as claims, never as edges."""
     assert (MODEL.chatgpt, LIN.descendantOf, MODEL["text-davinci-003"]) not in built.union()

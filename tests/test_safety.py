@@ -268,7 +268,7 @@ def test_runaway_query_is_stopped_while_others_are_answered(live_server, query):
     health = http.client.HTTPConnection(*live_server, timeout=5)
     try:
         health.request("GET", "/health")
-        assert b'"workers":2' in health.getresponse().read()
+        assert b'"workers":3' in health.getresponse().read()
     finally:
         health.close()
 

@@ -125,6 +125,7 @@ def test_serve_command_runs_waitress_over_the_built_graph(monkeypatch, built):
     from click.testing import CliRunner
 
     from lineage import cli
+    from lineage.cli import serve
 
     served = {}
 
@@ -132,7 +133,7 @@ def test_serve_command_runs_waitress_over_the_built_graph(monkeypatch, built):
         served.update(options, app=app)
         served["health"] = app.test_client().get("/health").json
 
-    monkeypatch.setattr(cli, "load_graph", lambda *args, **kwargs: built)
+    monkeypatch.setattr(serve, "load_graph", lambda *args, **kwargs: built)
     monkeypatch.setattr(waitress, "serve", fake_serve)
     result = CliRunner().invoke(cli.main, ["serve", "--port", "5999", "--host", "127.0.0.1"])
     assert result.exit_code == 0, result.output
@@ -146,7 +147,7 @@ def test_health(client, built):
     assert response.status_code == 200
     assert response.json["status"] == "ok"
     assert response.json["triples"] == len(built.dataset)
-    assert response.json["workers"] == 2
+    assert response.json["workers"] == 3
 
 
 # -- the protocol table -------------------------------------------------------------------------------
@@ -444,8 +445,8 @@ def test_malformed_query_reports_line_and_column(client):
     assert response.mimetype == "application/json"
     body = response.json
     assert (body["status"], body["error"]) == (400, "Bad Request")
-    assert (body["line"], body["column"]) == (3, 3)  # where the FILTER that cannot be parsed starts
-    assert "at line 3, column 3" in body["message"]
+    assert (body["line"], body["column"]) == (4, 1)  # the brace that closes while FILTER's bracket is open
+    assert "at line 4, column 1: '}' here, but the '(' opened at line 3, column 9 is not closed" in body["message"]
 
 
 def test_errors_are_short_text_by_default(client):

@@ -139,10 +139,14 @@ def test_a_shacl_violation_keeps_the_old_graph_until_it_is_fixed(watched, fixtur
     refusal = next(m for m in messages(caplog) if m.startswith("not reloaded"))
     assert refusal.startswith(f"not reloaded: 1 violation: data/acme.ttl:{line}: Violation model:acme-chat")
     assert "rdfs:label" in refusal
+    health = client.get("/health")  # serving, but not what is on disk: degraded, and why
+    assert health.status_code == 200 and health.json["status"] == "degraded"
+    assert "the last reload failed at" in health.json["reasons"][0] and "data/acme.ttl" in health.json["reasons"][0]
 
     shutil.copy(VALID, target)
     wait_until(lambda: ask(client), "the fixed file to be served")
     assert watcher_of(watched).reloads == 1
+    assert client.get("/health").json["status"] == "ok"
 
 
 def test_broken_turtle_keeps_the_old_graph_and_says_where(watched, fixture_root, caplog):

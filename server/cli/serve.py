@@ -29,7 +29,9 @@ def serve(host: str, port: int, threads: int, watch: bool, store: str | None) ->
     (syntax error, SHACL violation, inconsistency) is reported here with file:line and the old
     graph stays. Settings come from LINEAGE_* variables: LINEAGE_QUERY_TIMEOUT (seconds),
     LINEAGE_QUERY_WORKERS, LINEAGE_RESULT_LIMIT, LINEAGE_MAX_QUERY_LENGTH, LINEAGE_MAX_CONTENT_LENGTH,
-    LINEAGE_WATCH_INTERVAL (seconds).
+    LINEAGE_WATCH_INTERVAL (seconds); admission: LINEAGE_QUERY_QUEUE_WAIT (seconds), LINEAGE_QUERY_QUEUE,
+    LINEAGE_CLIENT_QUERIES, LINEAGE_PAGE_SLOTS, LINEAGE_REMOTE_SLOTS, LINEAGE_STORE_REQUEST_TIMEOUT
+    (docs/operations.md, "Operating it").
     """
     import logging
 
@@ -68,7 +70,8 @@ def serve(host: str, port: int, threads: int, watch: bool, store: str | None) ->
         what = f"{len(graph.dataset)} triples"
     click.echo(f"serving {what} at http://{host}:{port}/sparql (Ctrl-C stops)", err=True)
     try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="lineage")
+        # channel_request_lookahead: waitress then tells the app when a client has gone (its query is stopped)
+        waitress.serve(app, host=host, port=port, threads=threads, ident="lineage", channel_request_lookahead=1)
     finally:
         watching.stop(app)
         app.extensions["lineage"].close()

@@ -31,14 +31,19 @@ from lineage.stores.backend import some_subjects
 # Kinds of direct derivation, known even to a graph that lacks the ontology.
 DERIVATIONS = (
     LIN.adapterOf,
+    LIN.checkpointOf,
     LIN.continuedPretrainingFrom,
+    LIN.convertedFrom,
     LIN.derivedFrom,
     LIN.distilledFrom,
     LIN.fineTunedFrom,
     LIN.improvementOf,
     LIN.mergedFrom,
+    LIN.prunedFrom,
     LIN.quantizedFrom,
     LIN.snapshotOf,
+    LIN.upcycledFrom,
+    LIN.upscaledFrom,
 )
 
 # The usual order of training steps, so that "SFT + reward modelling + RLHF with PPO" reads in

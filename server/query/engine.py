@@ -22,6 +22,7 @@ from rdflib.plugins.sparql.sparql import Query
 from rdflib.query import Result
 from rdflib.term import Identifier
 
+from lineage.build import quiet_dataset_deprecations
 from lineage.formats import conneg
 from lineage.names import KINDS, UnknownName
 from lineage.namespaces import PREFIXES
@@ -166,7 +167,8 @@ class Engine:
     def bind(self, query: SavedQuery, values: dict[str, str]) -> dict[str, Identifier]:
         """RDF terms for a saved query's parameters; names are resolved in the served data."""
         if self.dataset is not None:
-            return bind(query, self.view(), values)
+            with quiet_dataset_deprecations():  # rdflib's own evaluator reads Dataset.identifier
+                return bind(query, self.view(), values)
         lookup = Graph()  # the resolved IRIs, typed, so that queries.bind finds each as what it names
         resolved = dict(values)
         for param in query.params:

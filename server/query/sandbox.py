@@ -10,9 +10,12 @@ A thread cannot stop a query that holds the interpreter (a cartesian product, a 
   from the server's threads (sockets, output locks) before doing anything else.
 * Each worker talks to the server over its own socket pair; the server passes its end to the
   template with ``SCM_RIGHTS`` (``socket.send_fds``) and gets the worker's pid back.
-* :meth:`Pool.run` takes an idle worker, sends the job, and waits at most the time limit. A worker
-  that does not answer in time is killed (``SIGKILL``) and replaced by a fresh fork of the template;
-  the caller gets :class:`Timeout`. Other requests use the other workers meanwhile.
+* :meth:`Pool.run` waits a bounded time for an idle worker (:class:`Busy` after that), sends the
+  job, and from then waits at most the time limit. A worker that does not answer in time is killed
+  (``SIGKILL``) and replaced by a fresh fork of the template; the caller gets :class:`Timeout`. The
+  same happens when the caller says its client has gone (``cancelled``): :class:`Cancelled`. Other
+  requests use the other workers meanwhile. Admission in front of the pool
+  (:mod:`lineage.query.admission`) keeps the wait short and says when to come back.
 * Belt and braces: a worker arms ``SIGALRM`` a little after each job's limit, so a runaway query
   dies even if the server is gone; and a worker refuses every outbound network call (an audit
   hook), so nothing a client sends can make it connect anywhere.
@@ -43,6 +46,12 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Any, Any], Any]
 """``handler(state, job) -> reply``; runs in a worker, must return something picklable."""
 
+WORKER_NICENESS = 5
+"""Workers (forked from the template, which takes it) run this much nicer than the server: a runaway
+query on every core still leaves the server's request threads the CPU they need."""
+
+_CANCEL_CHECK = 0.2  # seconds between two looks at whether the caller gave up
+
 # Audit events that mean "about to talk to the network". Raised inside a worker, they fail the job.
 _NETWORK_EVENTS = frozenset({"socket.connect", "socket.getaddrinfo", "socket.gethostbyname", "urllib.Request"})
 
@@ -57,6 +66,10 @@ class Timeout(SandboxError):
 
 class Busy(SandboxError):
     """No worker became free within the time limit."""
+
+
+class Cancelled(SandboxError):
+    """The caller gave up (its client disconnected); the worker was stopped."""
 
 
 class WorkerLost(SandboxError):
@@ -88,11 +101,16 @@ class Inline:
     def __init__(self, handler: Handler, state: Any):
         self._handler, self._state = handler, state
 
-    def run(self, job: Any, timeout: float) -> Any:  # the same signature as Pool.run
+    def run(
+        self, job: Any, timeout: float, *, wait: float | None = None, cancelled: Callable[[], bool] | None = None
+    ) -> Any:  # the same signature as Pool.run
         return self._handler(self._state, job)
 
     def alive(self) -> int:
         return 0
+
+    def soonest(self) -> float | None:
+        return None
 
     def close(self) -> None:
         pass
@@ -112,6 +130,7 @@ class Pool:
         self._lock = threading.Lock()  # one spawn conversation with the template at a time
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: dict[int, _Worker] = {}
+        self._running: dict[int, float] = {}  # pid -> when its job's time limit ends (monotonic)
         ours, theirs = socket.socketpair()
         sys.stdout.flush()
         sys.stderr.flush()
@@ -133,29 +152,43 @@ class Pool:
 
     # -- running jobs -------------------------------------------------------------------------------
 
-    def run(self, job: Any, timeout: float) -> Any:
-        """The worker's reply to ``job``; :class:`Timeout` or :class:`Busy` after ``timeout`` seconds.
+    def run(
+        self, job: Any, timeout: float, *, wait: float | None = None, cancelled: Callable[[], bool] | None = None
+    ) -> Any:
+        """The worker's reply to ``job``: :class:`Busy` when no worker is free within ``wait`` seconds
+        (default ``timeout``), :class:`Timeout` when the job runs longer than ``timeout`` seconds,
+        :class:`Cancelled` when ``cancelled()`` turns true meanwhile (looked at a few times a second).
 
-        Waiting for a free worker counts against the time limit. A worker found dead when the job
-        is handed over (it never started) is replaced and the job goes to another one.
+        The time limit starts when a worker takes the job: a job that waited for a worker still gets
+        its whole limit (waiting is bounded by ``wait``, not taken from the limit). A worker found dead
+        when the job is handed over (it never started) is replaced and the job goes to another one.
         """
-        deadline = time.monotonic() + timeout
+        waited = time.monotonic() + (timeout if wait is None else wait)
         while True:
             try:
-                worker = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
+                worker = self._idle.get(timeout=max(0.0, waited - time.monotonic()))
             except queue.Empty:
-                raise Busy(f"no query worker became free within {timeout:g} s") from None
+                raise Busy(f"no query worker became free within {timeout if wait is None else wait:g} s") from None
             try:
                 worker.conn.send(job)
             except OSError:
                 self._replace(worker)
                 continue
             break
+        deadline = time.monotonic() + timeout
+        self._running[worker.pid] = deadline
         healthy = False
         try:
             try:
-                if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
-                    raise Timeout(f"the query ran longer than its time limit of {timeout:g} s and was stopped")
+                while True:
+                    left = deadline - time.monotonic()
+                    step = left if cancelled is None else min(left, _CANCEL_CHECK)
+                    if worker.conn.poll(max(0.0, step)):
+                        break
+                    if time.monotonic() >= deadline:
+                        raise Timeout(f"the query ran longer than its time limit of {timeout:g} s and was stopped")
+                    if cancelled is not None and cancelled():
+                        raise Cancelled("the client went away; its query was stopped")
                 reply = worker.conn.recv()
             except (EOFError, OSError) as error:
                 raise WorkerLost(f"the query worker died ({error.__class__.__name__})") from None
@@ -164,10 +197,20 @@ class Pool:
                 raise SandboxError(reply.message)
             return reply
         finally:
+            self._running.pop(worker.pid, None)
             if healthy:
                 self._idle.put(worker)
             else:
                 self._replace(worker)
+
+    def soonest(self) -> float | None:
+        """Seconds until the first running job must end (its time limit); None when none is running."""
+        deadlines = list(self._running.values())
+        return max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+
+    def running(self) -> dict[int, float]:
+        """The pid of each worker running a job, and when (``time.monotonic()``) its limit ends."""
+        return dict(self._running)
 
     def alive(self) -> int:
         return len(self._all)
@@ -234,6 +277,8 @@ def _recv_exact(sock: socket.socket, size: int) -> bytes:
 def _template(control: socket.socket, handler: Handler, state: Any, grace: float) -> None:
     """Fork a worker for each socket the server sends; exit when the server closes the control socket."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the server decides
+    with contextlib.suppress(OSError):  # workers yield the CPU to the server's own threads (pages, /health)
+        os.nice(WORKER_NICENESS)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped by the kernel, never zombies
     while True:
         try:

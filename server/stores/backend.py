@@ -18,10 +18,13 @@ for a folder (see :func:`open_backend`).
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import os
 import re
 import socket
+import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -62,6 +65,33 @@ class BackendError(Exception):
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status, self.message = status, message
+
+
+_deadlines = threading.local()
+
+
+@contextlib.contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Within the block, this thread's calls to a remote store share ``seconds`` in all: each call gets
+    what is left, and none starts once it is spent (503). A page makes many calls; each is bounded,
+    and so is their sum."""
+    previous = getattr(_deadlines, "until", None)
+    _deadlines.until = time.monotonic() + seconds
+    try:
+        yield
+    finally:
+        _deadlines.until = previous
+
+
+def time_left(limit: float) -> float:
+    """``limit``, or less when the thread's :func:`deadline` is nearer; :class:`BackendError` 503 when spent."""
+    until = getattr(_deadlines, "until", None)
+    if until is None:
+        return limit
+    left = until - time.monotonic()
+    if left <= 0:
+        raise BackendError(503, "the store's answers took longer than the time limit for this request")
+    return min(limit, left)
 
 
 def to_ox(node: Any) -> ox.NamedNode | ox.BlankNode | ox.Literal:
@@ -141,6 +171,9 @@ class Backend:
         query's ``_:b`` is a fresh variable). None when the backend cannot be asked that (a remote
         endpoint)."""
         return None
+
+    def ping(self, timeout: float) -> None:
+        """Check that the store answers within ``timeout`` seconds; :class:`BackendError` if not."""
 
     def close(self) -> None:
         pass
@@ -256,6 +289,9 @@ class RemoteBackend(Backend):
     def counts(self) -> dict[URIRef, int]:
         return {iri: self._counts[iri] for iri in self.graphs}
 
+    def ping(self, timeout: float) -> None:
+        self.query("ASK {}", form="ASK", timeout=timeout)
+
     def _select(self, text: str, default, named, base, timeout) -> Any:
         return self.query(text, default=default, named=named, base=base, form="SELECT", timeout=timeout)
 
@@ -284,7 +320,7 @@ class RemoteBackend(Backend):
                 "User-Agent": "lineage-serve",
             },
         )
-        limit = timeout or self.timeout
+        limit = time_left(timeout or self.timeout)
         try:
             response = urllib.request.urlopen(request, timeout=limit)  # noqa: S310 - the operator's URL
         except urllib.error.HTTPError as error:

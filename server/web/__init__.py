@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 from lineage.build import BuildError, build_graph
 from lineage.query.saved import load_all
 from lineage.stores.backend import open_backend
-from lineage.web import health, ontology, pages, queries, render, sparql, state, watch
+from lineage.web import health, lanes, ontology, pages, queries, render, sparql, state, watch
 from lineage.web.errors import handle_http_error
 
 __version__ = "0.2.0"
@@ -30,13 +30,24 @@ DEFAULTS: dict[str, Any] = {
     # serve a store instead: "sparql:QUERY_URL" or a folder built by `lineage bigbuild` (lineage.stores.backend)
     "STORE": None,
     "QUERY_TIMEOUT": 30.0,  # seconds a query may run; a request may ask for less with ?timeout=
-    "QUERY_WORKERS": 2,  # worker processes that evaluate queries; 0 runs them in the request thread
+    "QUERY_WORKERS": 3,  # query worker processes (ad-hoc queries take all but one); 0: in the request thread
     "RESULT_LIMIT": 10_000,  # rows (SELECT) or triples (CONSTRUCT, DESCRIBE) returned at most
     "MAX_QUERY_LENGTH": 64 * 1024,  # characters of query text
     "MAX_CONTENT_LENGTH": 256 * 1024,  # bytes of request body (Flask's own setting)
     "WATCH": False,  # rebuild when ontology/ or data/ changes; serve the new graph if valid (lineage.web.watch)
     "WATCH_INTERVAL": 1.0,  # seconds between two looks at the files when watching
+    # Admission (lineage.query.admission): beyond these, 503 with Retry-After at once.
+    "QUERY_QUEUE_WAIT": 0.25,  # seconds a request may wait for a slot in its lane
+    "QUERY_QUEUE": 4,  # requests that may wait for a slot, per lane
+    "CLIENT_QUERIES": 2,  # ad-hoc /sparql queries one client address may have in flight
+    "PAGE_SLOTS": 4,  # pages and saved queries served at once
+    "REMOTE_SLOTS": 4,  # requests talking to a remote store (STORE = sparql:URL) at once
+    "STORE_REQUEST_TIMEOUT": 60.0,  # seconds all of one request's calls to a remote store may take together
 }
+
+
+ZERO_ALLOWED = frozenset({"QUERY_WORKERS", "QUERY_QUEUE_WAIT", "QUERY_QUEUE", "CLIENT_QUERIES"})
+"""Settings that may be 0: no workers (queries in the request thread), no wait, no queue, no per-client cap."""
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -56,12 +67,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ("QUERY_WORKERS", int),
         ("RESULT_LIMIT", int),
         ("MAX_QUERY_LENGTH", int),
+        ("QUERY_QUEUE_WAIT", float),
+        ("QUERY_QUEUE", int),
+        ("CLIENT_QUERIES", int),
+        ("PAGE_SLOTS", int),
+        ("REMOTE_SLOTS", int),
+        ("STORE_REQUEST_TIMEOUT", float),
     ):
         try:
             app.config[key] = kind(app.config[key])
         except (TypeError, ValueError):
             raise ValueError(f"setting {key} (LINEAGE_{key}) must be a number, not {app.config[key]!r}") from None
-        if app.config[key] < (0 if key == "QUERY_WORKERS" else 1e-9):
+        if app.config[key] < (0 if key in ZERO_ALLOWED else 1e-9):
             raise ValueError(f"setting {key} (LINEAGE_{key}) must be positive, not {app.config[key]!r}")
 
     root = Path(app.config["ROOT"]) if app.config["ROOT"] else None
@@ -83,6 +100,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.after_request(add_headers)
     render.init_app(app)
     state.init_app(app, graph, saved, served)
+    lanes.init_app(app)
     for blueprint in (sparql.bp, queries.bp, health.bp):
         app.register_blueprint(blueprint)
     ontology.init_app(app)

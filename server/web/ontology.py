@@ -66,7 +66,13 @@ SUFFIXES = {
 SUFFIX_OF = {media.name: suffix for suffix, media in reversed(SUFFIXES.items())}
 """The suffix links use for each media type (``.rdf``, not ``.owl``)."""
 
-EXAMPLES = ("model/chatgpt", "model/davinci", "model/llama-2-7b", "org/openai")
+EXAMPLES = (
+    "model/chatgpt",
+    "model/unidentified-gpt-3-family-model",
+    "model/llama-3.1-8b-instruct",
+    "model/deepseek-r1-distill-qwen-7b",
+    "org/openai",
+)
 """Example resources for VoID, those of them that the graph holds."""
 SECTIONS = (
     ("classes", "Classes", OWL.Class),

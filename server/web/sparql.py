@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import codecs
-import time
+import contextlib
+import math
 
 from flask import Blueprint, current_app, request, url_for
 from rdflib import RDF, RDFS, XSD, BNode, Graph, Literal, Namespace, URIRef
@@ -16,9 +17,10 @@ from lineage.namespaces import PREFIXES
 from lineage.query import sandbox
 from lineage.query.engine import Job, Reply, evaluate
 from lineage.query.saved import QueryError, with_values
-from lineage.stores.backend import to_rdflib
+from lineage.stores.backend import deadline, to_rdflib
 from lineage.web import render as html
 from lineage.web.errors import http_error
+from lineage.web.lanes import admission
 from lineage.web.state import ServedState, current_state
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -130,20 +132,42 @@ def _read_query() -> tuple[str | None, MultiDict]:
 
 
 def answer(job: Job) -> Response:
-    deadline = time.monotonic() + job.timeout
+    """Run ``job`` on a query worker and answer with its reply.
+
+    An ad-hoc query first takes the ``sparql`` lane (at most ``CLIENT_QUERIES`` from one address); a
+    saved query already holds the ``pages`` lane. Either then waits at most ``QUERY_QUEUE_WAIT`` for a
+    worker. Refused or busy: 503 with ``Retry-After``. A client that disconnects stops its worker."""
+    with contextlib.ExitStack() as held:
+        if job.saved is None:
+            held.enter_context(admission()["sparql"].admit(client=request.remote_addr, expected=job.timeout))
+        return _run(job)
+
+
+def _run(job: Job) -> Response:
+    state = current_state()
+    pool = state.pool
     try:
-        reply: Reply = current_state().pool.run(job, job.timeout)
+        reply: Reply = pool.run(
+            job,
+            job.timeout,
+            wait=float(current_app.config["QUERY_QUEUE_WAIT"]),
+            cancelled=request.environ.get("waitress.client_disconnected"),
+        )
     except sandbox.Timeout as error:
         raise http_error(503, f"{error}; simplify or narrow the query", timeout=job.timeout) from None
     except sandbox.Busy as error:  # every worker is taken: worth another try soon, unlike a timeout
-        busy = http_error(503, f"{error}: the server is busy, try again later", timeout=job.timeout)
-        busy.retry_after = 1  # type: ignore[attr-defined]  # werkzeug's ServiceUnavailable sends Retry-After
+        soonest = pool.soonest()
+        retry = max(1, math.ceil(soonest)) if soonest is not None else 1
+        busy = http_error(503, f"{error}: the server is busy, try again later", timeout=job.timeout, retry_after=retry)
+        busy.retry_after = retry  # type: ignore[attr-defined]  # werkzeug's ServiceUnavailable sends Retry-After
         raise busy from None
+    except sandbox.Cancelled as error:  # nobody reads the answer; the status is for the log
+        raise http_error(503, str(error)) from None
     except sandbox.SandboxError as error:
         raise http_error(500, f"the query could not be run: {error}") from None
-    if reply.plan is not None:  # checked in a worker; the store is asked from here
-        remaining = max(0.001, deadline - time.monotonic())
-        reply = evaluate(current_state().backend, reply.plan, job.limit, remaining)
+    if reply.plan is not None:  # checked in a worker; the store is asked from here, within the time limit
+        with deadline(job.timeout):
+            reply = evaluate(state.backend, reply.plan, job.limit, job.timeout)
         if reply.status == 503:  # the store did not answer in time: said as a worker's timeout is
             message = f"the query ran longer than its time limit of {job.timeout:g} s and was stopped"
             raise http_error(503, f"{message}; simplify or narrow the query", timeout=job.timeout)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 
 from flask import Flask, current_app, g
@@ -36,6 +37,7 @@ class ServedState:
         self.graph = graph  # None when a store is served (``backend``)
         self.backend: Backend = backend or MemoryBackend(graph.dataset)  # type: ignore[union-attr]
         self.engine = Engine(self.backend, saved, graph.dataset if graph is not None and backend is None else None)
+        self.built = time.time()  # when this state was made (the graph built or read from the cache)
         self._counts: dict[URIRef, int] | None = None
         self._triples: int | None = None
         self._lock = threading.Lock()

@@ -98,6 +98,7 @@ class Watcher:
         self.grace = float(app.config["QUERY_TIMEOUT"]) + 5.0 if grace is None else grace
         self.attempts = 0
         self.reloads = 0
+        self.failure: tuple[float, str] | None = None  # when the last reload failed, and why; None once one succeeds
         self._seen = scan(self.root)  # the files as the last build (or the start) found them
         self._looked = self._seen  # the files as the last look found them
         self._retired: list[tuple[ServedState, float]] = []  # replaced states and when, not closed yet
@@ -172,7 +173,7 @@ class Watcher:
                 with _forking_safely():
                     state = ServedState(graph, current.engine.saved, int(self.app.config["QUERY_WORKERS"]))
             except Exception as error:
-                log.error("not reloaded: the query workers could not start: %s", error)
+                self._fail("not reloaded: the query workers could not start: %s", error)
                 return False
             if self._stopping.is_set() or self._app_closed():
                 state.close()  # stopped or closed meanwhile: nothing must outlive the app
@@ -181,6 +182,7 @@ class Watcher:
             current.retire()
             self._retired.append((current, time.monotonic()))
             self.reloads += 1
+            self.failure = None
             log.info(
                 "reloaded: %d triples in %d graphs (%s, %.1f s)",
                 state.triples,
@@ -198,18 +200,19 @@ class Watcher:
         try:
             if Inputs.bundled(self.root).key() == current.graph.key:
                 log.info("not reloaded: the inputs are the same as the served graph's")
+                self.failure = None  # a broken edit undone: what is served is what is on disk
                 return None
             graph = build_graph(root=self.root, use_cache=use_cache)
         except SyntaxProblem as problem:
-            log.error(
+            self._fail(
                 "not reloaded: %s:%d:%d: %s", self._shown(problem.path), problem.line, problem.column, problem.reason
             )
             return None
         except BuildError as error:
-            log.error("not reloaded: %s", self._relative(str(error)))
+            self._fail("not reloaded: %s", self._relative(str(error)))
             return None
         except (OSError, UnicodeDecodeError) as error:  # a file removed or half written during the build
-            log.error("not reloaded: %s", self._relative(f"{error.__class__.__name__}: {error}"))
+            self._fail("not reloaded: %s", self._relative(f"{error.__class__.__name__}: {error}"))
             return None
         if graph.violations:
             count = len(graph.violations)
@@ -218,7 +221,7 @@ class Watcher:
                 for v in graph.violations[:SHOWN_VIOLATIONS]
             ]
             more = [f"... and {count - SHOWN_VIOLATIONS} more"] if count > SHOWN_VIOLATIONS else []
-            log.error(
+            self._fail(
                 "not reloaded: %d violation%s: %s",
                 count,
                 "" if count == 1 else "s",
@@ -226,6 +229,12 @@ class Watcher:
             )
             return None
         return graph
+
+    def _fail(self, message: str, *args: object) -> None:
+        """Log why a reload was refused, and keep it for ``/health`` (degraded until a reload succeeds)."""
+        log.error(message, *args)
+        text = message % args
+        self.failure = (time.time(), text if len(text) <= 500 else text[:500] + " …")
 
     def _app_closed(self) -> bool:
         """The app's owner closed its state (the current one, or one not yet reaped): it is shutting down."""
