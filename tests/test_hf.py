@@ -33,7 +33,7 @@ from .conftest import DATA, ROOT
 
 HF = DATA / "hf"
 CARDS = HF / "cards"
-KINDS = {LIN[name]: relation for relation, name in hf.RELATIONS.items()}
+KINDS = {LIN[name]: relation for relation, name in hf.RELATIONS.items()} | {LIN.derivedFrom: "finetune"}
 
 # What the Hub would infer for the sample cards that do not state base_model_relation, and why.
 INFERRED = {
@@ -52,7 +52,6 @@ BAD = {
     "broken/yaml-card/README.md:3": "broken YAML front matter",
     "broken/unknown-relation/README.md:3": "unknown base_model_relation 'distillation'",
     "broken/self-reference/README.md:3": "base_model names the model itself",
-    "broken/not-an-id/README.md:2": "base_model './checkpoints/final' is not a Hub repo id",
     "broken/no-readme": "no README.md",
 }
 FIVE = [  # the repositories records.jsonl describes
@@ -86,8 +85,14 @@ def good_cards() -> dict[str, dict]:
 
 
 def bases_of(metadata: dict) -> list[str]:
+    """The Hub repo ids a card names as its base (a local path names none)."""
     raw = metadata.get("base_model") or []
-    return [raw] if isinstance(raw, str) else list(raw)
+    return [b for b in ([raw] if isinstance(raw, str) else list(raw)) if not b.startswith((".", "/"))]
+
+
+def kind_of(relation: str, stated: bool) -> URIRef:
+    """The edge a relation gives: a fine-tune only inferred is lin:derivedFrom."""
+    return LIN.derivedFrom if relation == "finetune" and not stated else LIN[hf.RELATIONS[relation]]
 
 
 @pytest.fixture(scope="module")
@@ -133,8 +138,8 @@ def test_expected_edges_are_the_cards_own_base_models(graph, curated):
     for repo, metadata in good_cards().items():
         relation = metadata.get("base_model_relation") or INFERRED.get(repo)
         for base in bases_of(metadata):
-            expected.add((iri(repo, curated), relation, iri(base, curated)))
-    found = {(s, KINDS[p], o) for s, p, o in graph if p in KINDS}
+            expected.add((iri(repo, curated), kind_of(relation, "base_model_relation" in metadata), iri(base, curated)))
+    found = {(s, p, o) for s, p, o in graph if p in KINDS}
     assert found == expected
     assert len(found) == 13
 
@@ -147,10 +152,10 @@ def test_every_sample_card_without_a_relation_has_its_inference_pinned():
 def test_hub_ids_of_curated_models_are_the_curated_models(graph):
     """meta-llama/Llama-2-7b-hf is data/meta.ttl's Llama 2 7B (its lin:modelId), not a new model."""
     chat = MODEL["hf/acme-labs/llama-2-7b-support-chat"]
-    assert (chat, LIN.fineTunedFrom, MODEL["llama-2-7b"]) in graph
+    assert (chat, LIN.derivedFrom, MODEL["llama-2-7b"]) in graph  # no base_model_relation: inferred
     assert (MODEL["hf/mergekit-fans/mistral-zephyr-slerp"], LIN.mergedFrom, MODEL["zephyr-7b-beta"]) in graph
     curated_chat = MODEL["llama-2-7b-chat"]  # its own card: a second source for its edge, nothing redeclared
-    assert (curated_chat, LIN.fineTunedFrom, MODEL["llama-2-7b"]) in graph
+    assert (curated_chat, LIN.derivedFrom, MODEL["llama-2-7b"]) in graph
     assert (curated_chat, RDF.type, None) not in graph and (curated_chat, RDFS.label, None) not in graph
     assert (curated_chat, LIN.releaseDate, None) not in graph
     assert (MODEL["hf/meta-llama/llama-2-7b-chat-hf"], None, None) not in graph
@@ -171,19 +176,22 @@ def test_iri_scheme_is_lower_case_and_maps_back_to_the_hub(graph):
 def test_every_edge_is_backed_by_a_claim_citing_the_card_with_its_yaml(graph):
     cards = good_cards()
     for child, kind, parent in [(s, p, o) for s, p, o in graph if p in KINDS]:
-        (claim,) = [c for c in graph.objects(child, LIN.hasClaim) if graph.value(c, LIN.claimedParent) == parent]
+        (claim,) = [c for c in graph.objects(child, LIN.hasClaim) if (c, LIN.claimedParent, parent) in graph]
         repo = str(graph.value(graph.value(claim, LIN.source), SCHEMA.url)).removeprefix(hf.HUB)
         metadata = cards[repo]
         assert graph.value(claim, LIN.claimedKind) == kind
         assert graph.value(claim, LIN.inDefaultLineage) == Literal(True)
         quote = str(graph.value(claim, LIN.quote))
         assert quote.startswith("base_model: ") and str(graph.value(parent, LIN.modelId) or "") in quote
+        note = str(graph.value(claim, SKOS.note))
         if metadata.get("base_model_relation"):
             assert quote.endswith(f"\nbase_model_relation: {metadata['base_model_relation']}")
             assert graph.value(claim, LIN.confidence) == LIN.high
+            assert note == f"The card states base_model_relation: {metadata['base_model_relation']}."
         else:
             assert graph.value(claim, LIN.confidence) == LIN.medium
-            assert f"taken as {KINDS[kind]}" in str(graph.value(claim, SKOS.note))
+            assert f"taken as {KINDS[kind]}" in note
+            assert ("lin:derivedFrom, not lin:fineTunedFrom" in note) == (kind == LIN.derivedFrom)
     lora = MODEL["hf/acme-labs/llama-2-7b-support-lora"]
     (claim,) = [c for c in graph.objects(lora, LIN.hasClaim) if graph.value(c, LIN.claimedParent)]
     assert "adapter_config.json" in str(graph.value(claim, SKOS.note))
@@ -210,9 +218,9 @@ def test_licences_task_and_library_come_from_the_card(graph):
 
 
 def test_a_base_outside_the_import_and_the_data_is_added_by_its_id(graph, folder):
-    falcon = MODEL["hf/tiiuae/falcon-7b"]
+    falcon = MODEL["hf/tiiuae/falcon-rw-1b"]
     assert (falcon, RDF.type, LIN.Model) in graph
-    assert graph.value(falcon, LIN.modelId) == Literal("tiiuae/falcon-7b")
+    assert graph.value(falcon, LIN.modelId) == Literal("tiiuae/falcon-rw-1b")
     assert graph.value(graph.value(falcon, LIN.developedBy), RDFS.label) == Literal("tiiuae")
     assert folder.bases_added == 1
 
@@ -234,20 +242,26 @@ def test_bad_cards_are_reported_with_place_and_reason_and_the_rest_kept(folder, 
     models = {str(o) for o in graph.objects(None, LIN.modelId)}
     assert {m for m in models if m.startswith("broken/")} == set()
     assert set(good_cards()) <= models | {"meta-llama/Llama-2-7b-chat-hf"}
-    assert folder.models == len(good_cards()) == 14
+    assert folder.models == len(good_cards()) == 15
     assert folder.summary() == (
-        "imported 14 models, 13 edges (1 base model outside the import added by id); skipped 5 cards; 2 warnings"
+        "imported 15 models, 13 edges (1 base model outside the import added by id); skipped 4 cards; 3 warnings"
     )
 
 
 def test_a_field_of_the_wrong_form_is_a_warning_and_the_card_is_kept(folder, graph):
     warnings = sorted(str(p) for p in folder.problems if p.warning)
     assert [w.split("README.md:", 1)[1] for w in warnings] == [
+        "2: warning: base_model './checkpoints/final' is a local path, not a Hub repo id; no edge for it",
         "3: warning: license 'Apache 2' is not a licence id; left out",
         "4: warning: pipeline_tag 'Text Generation' is not a plain name; left out",
     ]
     odd = MODEL["hf/warnfolk/mistral-7b-odd-fields"]
-    assert (odd, LIN.fineTunedFrom, MODEL["mistral-7b-v0.1"]) in graph
+    assert (odd, LIN.derivedFrom, MODEL["mistral-7b-v0.1"]) in graph
+    local = MODEL["hf/pathfolk/local-base"]  # kept, with no edge: a local path never becomes a model
+    assert (local, RDF.type, LIN.Model) in graph and not set(graph.predicate_objects(local)) & {
+        (p, o) for p in KINDS for o in graph.objects(local, p)
+    }
+    assert not [m for m in graph.objects(None, LIN.modelId) if "checkpoints" in str(m)]
     assert (odd, LIN.license, None) not in graph and (odd, LIN.pipelineTag, None) not in graph
 
 
@@ -415,7 +429,7 @@ def test_a_fine_tune_of_llama_2_imported_from_a_card_is_bound_by_the_llama_2_lic
         (str(MODEL["llama-2-7b-chat"]), False, llama2),
         (str(MODEL["llama-2-7b"]), False, llama2),
     }
-    assert _licences(imported_kg, "tiiuae/falcon-7b") == set()
+    assert _licences(imported_kg, "tiiuae/falcon-rw-1b") == set()
 
 
 # -- the command -----------------------------------------------------------------------------------
@@ -470,7 +484,7 @@ def test_cli_import_exits_1_and_writes_nothing_when_no_card_is_good(runner, tmp_
     out = tmp_path / "hf.ttl"
     result = runner.invoke(main, ["import", "hf", str(tmp_path / "cards"), "-o", str(out)])
     assert result.exit_code == 1
-    assert "lineage: nothing to write: imported 0 models, 0 edges; skipped 5 cards" in result.stderr
+    assert "lineage: nothing to write: imported 0 models, 0 edges; skipped 4 cards" in result.stderr
     assert not out.exists()
     out.write_text("# an earlier import\n")  # the output is written as it is made: an old one must survive
     result = runner.invoke(main, ["import", "hf", str(tmp_path / "cards"), "-o", str(out)])

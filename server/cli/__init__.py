@@ -2,7 +2,7 @@
 
 - :mod:`.graph`: ``check``, ``build``, ``bigbuild``, ``export``
 - :mod:`.ask`: ``explain``, ``query``, ``licenses``, ``models``
-- :mod:`.hub`: ``import hf``
+- :mod:`.hub`: ``import hf``, ``harvest hf``
 - :mod:`.publish`: ``push``
 - :mod:`.serve`: ``serve``
 """
@@ -31,6 +31,7 @@ for command in (
     ask.licenses_command,
     ask.models_command,
     hub.import_group,
+    hub.harvest_group,
     publish.push_command,
     serve.serve,
 ):

@@ -14,7 +14,7 @@ from rdflib import Literal, URIRef
 from rdflib.query import Result, ResultRow
 
 from lineage import catalog
-from lineage.cli.common import fail, load_graph, parse_params, require_valid
+from lineage.cli.common import fail, load_sources, parse_params, require_valid, source_options
 from lineage.explain.chains import NoLineage, explain, format_text
 from lineage.formats import conneg
 from lineage.names import UnknownName
@@ -26,12 +26,13 @@ from lineage.query.saved import QueryError, find, run
 @click.argument("model")
 @click.argument("ancestor")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def explain_command(model: str, ancestor: str, fmt: str) -> None:
+@source_options
+def explain_command(model: str, ancestor: str, fmt: str, extra: tuple[Path, ...], store: str | None) -> None:
     """Show every chain of direct edges from MODEL up to ANCESTOR, with the claims behind each hop.
 
     ANCESTOR may be a family (GPT-3, Llama 2). The weight lineage comes first, then what MODEL learned
     from ANCESTOR (a teacher, or data it generated). Exit 0 if MODEL descends from ANCESTOR, 1 if not."""
-    graph = load_graph().asserted()
+    graph = load_sources(extra, store).asserted
     try:
         result = explain(graph, model, ancestor)
     except (UnknownName, NoLineage) as error:
@@ -44,15 +45,8 @@ def explain_command(model: str, ancestor: str, fmt: str) -> None:
 @click.command("licenses")
 @click.argument("model")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.option(
-    "--data",
-    "extra",
-    multiple=True,
-    metavar="FILE",
-    type=click.Path(exists=True, path_type=Path),
-    help="Also load this Turtle file or folder, such as an import (repeatable).",
-)
-def licenses_command(model: str, fmt: str, extra: tuple[Path, ...]) -> None:
+@source_options
+def licenses_command(model: str, fmt: str, extra: tuple[Path, ...], store: str | None) -> None:
     """List the licences of MODEL and of every model it descends from, and which model carries each.
 
     Runs the saved query 'licenses'. Names are slugs, IRIs, model ids or labels, as for explain; an
@@ -60,12 +54,12 @@ def licenses_command(model: str, fmt: str, extra: tuple[Path, ...]) -> None:
     """
     from lineage.names import label, resolve
 
-    graph = load_graph(tuple(extra))
-    require_valid(graph)
-    union = graph.union()
+    sources = load_sources(extra, store)
+    require_valid(sources)
+    union = sources.union
     try:
         iri = resolve(union, model)
-        result = run(find("licenses"), graph.dataset, {"model": str(iri)}, lookup=union)
+        result = run(find("licenses"), sources.dataset, {"model": str(iri)}, lookup=union)
     except (UnknownName, QueryError) as error:
         fail(str(error))
     rows: list[dict[str, Any]] = []
@@ -109,15 +103,16 @@ def licenses_command(model: str, fmt: str, extra: tuple[Path, ...]) -> None:
 @click.argument("name")
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="Bind a parameter (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "tsv"]), default="table", show_default=True)
-def query(name: str, params: tuple[str, ...], fmt: str) -> None:
+@source_options
+def query(name: str, params: tuple[str, ...], fmt: str, extra: tuple[Path, ...], store: str | None) -> None:
     """Run a saved query by NAME (see queries/) or a .rq FILE, with parameters bound."""
     try:
         saved = find(name)
     except QueryError as error:
         fail(str(error))
-    graph = load_graph()
+    sources = load_sources(extra, store)
     try:
-        result = run(saved, graph.dataset, parse_params(params), lookup=graph.union())
+        result = run(saved, sources.dataset, parse_params(params), lookup=sources.union)
     except QueryError as error:
         fail(str(error))
     click.echo(format_result(result, fmt), nl=False)
@@ -162,11 +157,14 @@ def format_result(result: Result, fmt: str) -> str:
 @click.option("--developer", metavar="NAME", help="Only models of this developer (a slug or name: meta-ai, 'Meta AI').")
 @click.option("--family", metavar="NAME", help="Only models of this family (a slug or name: llama-3.1, 'Llama 3.1').")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
-def models_command(developer: str | None, family: str | None, fmt: str) -> None:
+@source_options
+def models_command(
+    developer: str | None, family: str | None, fmt: str, extra: tuple[Path, ...], store: str | None
+) -> None:
     """List the models of the graph, with developer, family, release date and lineage status.
 
     The first line says what the graph covers: models, developers, families, newest release."""
-    graph = load_graph().asserted()
+    graph = load_sources(extra, store).asserted
     try:
         rows = catalog.models(graph, developer=developer, family=family)
     except UnknownName as error:

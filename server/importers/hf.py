@@ -68,8 +68,42 @@ from lineage.namespaces import BASE, LICENSE, LIN, MODEL, ONTOLOGY_IRI
 HUB = "https://huggingface.co/"
 RELATIONS = {"finetune": "fineTunedFrom", "adapter": "adapterOf", "quantized": "quantizedFrom", "merge": "mergedFrom"}
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", "adapter_model.bin")
-QUANT_WORDS = frozenset({"gguf", "gptq", "awq", "exl2", "exl3"})
-QUANT_TAGS = QUANT_WORDS | {"4-bit", "8-bit"}
+QUANT_WORDS = frozenset({"gguf", "gptq", "awq", "exl2", "exl3", "nf4", "bnb"})
+QUANT_TAGS = QUANT_WORDS | {"4-bit", "8-bit", "bitsandbytes"}
+QUANT_FILES = ("quantize_config.json", "quant_config.json")  # AutoGPTQ, AutoAWQ
+MERGE_TAGS = frozenset({"mergekit", "lazymergekit"})
+MERGE_FILES = ("mergekit_config.yml", "mergekit_config.yaml")
+NOT_FOUND = "Entry not found"  # what the Hub serves, with a 404, for a file that is not there
+LOCAL_OWNERS = frozenset(
+    {
+        "output",
+        "outputs",
+        "checkpoints",
+        "checkpoint",
+        "models",
+        "model",
+        "content",
+        "home",
+        "root",
+        "workspace",
+        "mnt",
+        "tmp",
+        "data",
+        "runs",
+        "saved_models",
+        "results",
+        "drive",
+        "kaggle",
+        "users",
+        "ckpt",
+        "ckpts",
+    }
+)
+_CHECKPOINT = re.compile(r"(?i)(?:checkpoint|ckpt|step|epoch)[-_]?\d+")
+_HUB_URL = re.compile(r"(?i)https?://(?:www\.)?(?:huggingface\.co|hf\.co)/(?!datasets/|spaces/)([^/?#\s]+/[^/?#\s]+)")
+_HF_CACHE = re.compile(
+    r"models--([A-Za-z0-9_.-]+?)--([A-Za-z0-9_.-]+?)(?:[/\\]+snapshots[/\\]+([0-9a-f]{7,40}))?(?:[/\\]|$)"
+)
 MAX_QUOTE = 300  # linsh:ClaimShape-quote
 
 _SEGMENT = r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,94}[A-Za-z0-9_])?"
@@ -132,6 +166,7 @@ class Card:
     created: object = None
     modified: object = None
     lines: dict[str, int] = field(default_factory=dict)  # metadata key -> line in the file
+    body: str = ""  # the README after its front matter (a mergekit configuration is read from it)
 
     def at(self, key: str) -> str:
         """Where ``key`` is written: ``file:line`` for a README, the record's place otherwise."""
@@ -173,32 +208,53 @@ def read_folder(root: Path) -> Iterator[Card | Problem]:
             yield card_from_readme(readme, f"{owner.name}/{repo.name}", files)
 
 
-def card_from_readme(readme: Path, repo_id: str, files: tuple[str, ...] = ()) -> Card | Problem:
-    """A card from a README.md with YAML front matter (``---`` lines around it)."""
-    try:
-        text = readme.read_text(encoding="utf-8").removeprefix("\ufeff")
-    except (OSError, UnicodeDecodeError) as error:
-        return Problem(str(readme), f"cannot be read: {error}")
+@dataclass(frozen=True)
+class Readme:
+    """A README.md split into its front matter (checked to be a mapping) and its body."""
+
+    metadata: dict
+    body: str
+    lines: dict[str, int]  # metadata key -> line in the file
+
+
+def parse_readme(text: str, where: str) -> Readme | Problem:
+    """Split a README's text: YAML front matter between ``---`` lines (CRLF line endings too), then
+    the body. A broken or unclosed front matter, or the Hub's ``Entry not found`` page instead of a
+    card, is a :class:`Problem` at ``where:line``."""
+    text = text.removeprefix("\ufeff")
+    if text.strip() == NOT_FOUND:
+        return Problem(f"{where}:1", f"the file is the Hub's '{NOT_FOUND}' answer, not a model card")
     lines = text.splitlines()
-    metadata: object = {}
-    keys: dict[str, int] = {}
-    if lines and lines[0].strip() == "---":
-        end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
-        if end is None:
-            return Problem(f"{readme}:1", "the YAML front matter has no closing '---' line")
-        block = "\n".join(lines[1:end])
-        try:
-            metadata = yaml.safe_load(block)
-        except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            where = f"{readme}:{mark.line + 2}" if mark is not None else str(readme)
-            problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-            return Problem(where, f"broken YAML front matter: {problem}")
-        keys = {m.group(1): n for n, line in enumerate(lines[1:end], 2) if (m := _KEY_LINE.match(line))}
+    if not lines or lines[0].strip() != "---":
+        return Readme({}, text, {})
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
+    if end is None:
+        return Problem(f"{where}:1", "the YAML front matter has no closing '---' line")
+    try:
+        metadata = yaml.safe_load("\n".join(lines[1:end]))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        place = f"{where}:{mark.line + 2}" if mark is not None else where
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        return Problem(place, f"broken YAML front matter: {problem}")
     if metadata is None:
         metadata = {}
     if not isinstance(metadata, dict):
-        return Problem(f"{readme}:2", "the YAML front matter is not a mapping of fields")
+        return Problem(f"{where}:2", "the YAML front matter is not a mapping of fields")
+    keys = {m.group(1): n for n, line in enumerate(lines[1:end], 2) if (m := _KEY_LINE.match(line))}
+    return Readme(metadata, "\n".join(lines[end + 1 :]), keys)
+
+
+def card_from_readme(readme: Path, repo_id: str, files: tuple[str, ...] = ()) -> Card | Problem:
+    """A card from a README.md with YAML front matter (``---`` lines around it)."""
+    try:
+        text = readme.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        return Problem(str(readme), f"cannot be read: {error}")
+    parsed = parse_readme(text, str(readme))
+    if isinstance(parsed, Problem):
+        return parsed
+    metadata = parsed.metadata
     tags = metadata.get("tags")
     return Card(
         repo_id=repo_id,
@@ -208,7 +264,8 @@ def card_from_readme(readme: Path, repo_id: str, files: tuple[str, ...] = ()) ->
         tags=tuple(t for t in tags if isinstance(t, str)) if isinstance(tags, list) else (),
         pipeline_tag=metadata.get("pipeline_tag"),
         library=metadata.get("library_name"),
-        lines=keys,
+        lines=parsed.lines,
+        body=parsed.body,
     )
 
 
@@ -239,8 +296,8 @@ def read_records(path: Path) -> Iterator[Card | Problem]:
         yield card_from_record(record, f"{path}[{index}]")
 
 
-def card_from_record(record: object, where: str) -> Card | Problem:
-    """A card from one Hub API model record."""
+def card_from_record(record: object, where: str, body: str = "") -> Card | Problem:
+    """A card from one Hub API model record (``body``: its README after the front matter, if fetched)."""
     if not isinstance(record, dict):
         return Problem(where, "a record is a JSON object")
     repo_id = record.get("id") or record.get("modelId")
@@ -265,6 +322,7 @@ def card_from_record(record: object, where: str) -> Card | Problem:
         author=record.get("author"),
         created=record.get("createdAt"),
         modified=record.get("lastModified"),
+        body=body,
     )
 
 
@@ -290,6 +348,8 @@ class Entry:
     explicit: bool = False  # base_model_relation given in the card
     because: str = ""  # why an inferred relation was inferred
     quotes: dict[str, str] = field(default_factory=dict)  # base id (lower) -> quote
+    locators: dict[str, str] = field(default_factory=dict)  # base id (lower) -> where in the card
+    notes: dict[str, str] = field(default_factory=dict)  # base id (lower) -> how the id was read, if not as written
     licences: tuple[Licence, ...] = ()
     pipeline_tag: str | None = None
     library: str | None = None
@@ -297,50 +357,183 @@ class Entry:
     created: dt.date | None = None
     modified: dt.date | None = None
 
+    @property
+    def kind(self) -> str:
+        """The edge's property name: a fine-tune only inferred (not stated) is ``derivedFrom``."""
+        if self.relation == "finetune" and not self.explicit:
+            return "derivedFrom"
+        return RELATIONS[self.relation] if self.relation else ""
 
-def _base_ids(card: Card) -> tuple[tuple[str, ...], Problem | None]:
+
+def looks_local(text: str) -> bool:
+    """A ``base_model`` value that names a folder on someone's disk, not a Hub repository: an absolute,
+    relative or home path, a Windows path, more than two parts, or two parts that read as a folder
+    (``outputs/checkpoint-500``, ``models/llama``: a training run's output folder)."""
+    if text.startswith(("/", "./", "../", "~", ".\\")) or "\\" in text or re.match(r"[A-Za-z]:[/\\]", text):
+        return True
+    parts = text.strip("/").split("/")
+    if len(parts) != 2:
+        return len(parts) > 2
+    return parts[0].lower() in LOCAL_OWNERS or bool(_CHECKPOINT.fullmatch(parts[1]))
+
+
+def read_base(value: str) -> tuple[str | None, str]:
+    """A ``base_model`` value as a Hub repo id and a note saying how it was read when it was not written
+    as one (a ``https://huggingface.co/owner/name`` URL, a local Hugging Face cache path
+    ``…/models--Org--Name/snapshots/<sha>``); or None and why it names no Hub model (a local path, not
+    an id). Local paths never become models."""
+    text = value.strip()
+    if is_repo_id(text):
+        if looks_local(text):
+            return None, f"base_model {text!r} reads as a local folder, not a Hub repo id; no edge for it"
+        return text, ""
+    if (url := _HUB_URL.match(text)) and is_repo_id(url.group(1)):
+        return url.group(1), f"base_model is written as the URL {text}, read as the repo id {url.group(1)}."
+    if (cache := _HF_CACHE.search(text)) and is_repo_id(f"{cache.group(1)}/{cache.group(2)}"):
+        repo = f"{cache.group(1)}/{cache.group(2)}"
+        at = f" at revision {cache.group(3)}" if cache.group(3) else ""
+        return repo, f"base_model is a local Hugging Face cache path ({text}), decoded as {repo}{at}."
+    if looks_local(text):
+        return None, f"base_model {text!r} is a local path, not a Hub repo id; no edge for it"
+    return None, f"base_model {text!r} is not a Hub repo id (owner/name); no edge for it"
+
+
+def _config_models(body: str) -> list[str]:
+    """The models a mergekit configuration in the card's body merges (LazyMergekit cards show it as a
+    fenced YAML block): ``models[].model``, ``slices[].sources[].model``, then ``base_model``."""
+    found: list[str] = []
+    for block in re.findall(r"```ya?ml[^\n]*\n(.*?)```", body, flags=re.S | re.I):
+        try:
+            config = yaml.safe_load(block)
+        except yaml.YAMLError:
+            continue
+        if not isinstance(config, dict) or not ({"models", "slices", "merge_method"} & set(config)):
+            continue
+        entries = [m for m in config.get("models") or [] if isinstance(m, dict)]
+        for piece in config.get("slices") or []:
+            if isinstance(piece, dict):
+                entries += [m for m in piece.get("sources") or [] if isinstance(m, dict)]
+        names = [m.get("model") for m in entries] + [config.get("base_model")]
+        for name in names:
+            if isinstance(name, str) and name.split("+")[0].strip() not in found:
+                found.append(name.split("+")[0].strip())  # "model+lora": the model, with a LoRA applied
+    return found
+
+
+def _hub_tag_bases(tags: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """The Hub's computed ``base_model:{relation}:{id}`` tags: base id (lower) -> (id, relation)."""
+    found: dict[str, tuple[str, str]] = {}
+    for tag in tags:
+        parts = tag.split(":")
+        if len(parts) == 3 and parts[0] == "base_model" and parts[1] in RELATIONS and is_repo_id(parts[2]):
+            found.setdefault(parts[2].lower(), (parts[2], parts[1]))
+    return found
+
+
+def _base_ids(card: Card) -> tuple[dict[str, tuple[str, str, str, str]], Problem | None, list[Problem]]:
+    """The card's base models: id (lower) -> (id, quote, locator, note), in the card's order; the
+    problem that skips the card; warnings for values that name no Hub model (they are left out).
+
+    Read from ``base_model`` (a repo id, a list, a Hub URL, a cache path); for a merge (a ``mergekit``
+    tag or file) also from the mergekit configuration in the body; and, when the card names no base,
+    from the Hub's computed ``base_model:{relation}:{id}`` tags of an API record."""
     raw = card.metadata.get("base_model")
-    if raw is None or raw == "" or raw == []:
-        return (), None
-    values = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else None
+    values: list | None = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else None
+    if raw is None or raw == "":
+        values = []
     if values is None or not all(isinstance(v, str) for v in values):
-        return (), Problem(card.at("base_model"), "base_model is neither a repo id nor a list of repo ids")
-    bases: list[str] = []
-    for value in (v.strip() for v in values):
-        if not is_repo_id(value):
-            return (), Problem(card.at("base_model"), f"base_model {value!r} is not a Hub repo id (owner/name)")
-        if value.lower() == card.repo_id.lower():
-            return (), Problem(card.at("base_model"), f"base_model names the model itself ({value})")
-        if value.lower() not in (b.lower() for b in bases):
-            bases.append(value)
-    return tuple(bases), None
+        return {}, Problem(card.at("base_model"), "base_model is neither a repo id nor a list of repo ids"), []
+    found: dict[str, tuple[str, str, str, str]] = {}
+    warnings: list[Problem] = []
+    read: list[tuple[str, str]] = []
+    for value in values:
+        repo, why = read_base(value)
+        if repo is None:
+            warnings.append(Problem(card.at("base_model"), why, True))
+            continue
+        if repo.lower() == card.repo_id.lower():
+            return {}, Problem(card.at("base_model"), f"base_model names the model itself ({value.strip()})"), []
+        read.append((repo, why))
+    listed = [r for r, _ in read]
+    for repo, why in read:
+        quote = _base_quote(tuple(listed), repo, card.metadata.get("base_model_relation"))
+        found.setdefault(repo.lower(), (repo, quote, LOCATOR + "base_model", why))
+    merging = MERGE_TAGS & {t.lower() for t in card.tags} or any(Path(f).name in MERGE_FILES for f in card.files)
+    if merging and card.body:
+        for value in _config_models(card.body):
+            repo, why = read_base(value)
+            if repo is None:
+                warnings.append(Problem(card.where, f"in the mergekit configuration: {why}", True))
+            elif repo.lower() != card.repo_id.lower():
+                found.setdefault(repo.lower(), (repo, f"- model: {value}", CONFIG_LOCATOR, why))
+    if not found and not values:
+        for key, (repo, relation) in _hub_tag_bases(card.tags).items():
+            if key != card.repo_id.lower():
+                found[key] = (repo, f"base_model:{relation}:{repo}", "Hub API record: tags", "")
+    return found, None, warnings
 
 
-def infer_relation(repo_id: str, bases: tuple[str, ...], files: Iterable[str], tags: Iterable[str]) -> tuple[str, str]:
-    """The Hub's kind of derivation for a card that does not state it, and why."""
-    if len(bases) > 1:
-        return "merge", f"it names {len(bases)} base models"
+def _hub_relation(card: Card, bases: Iterable[str]) -> tuple[str, str] | None:
+    """The relation the Hub computed for this card's bases (its ``base_model:{relation}:{id}`` tags),
+    when it is not the fine-tune it assumes by default."""
+    tagged = _hub_tag_bases(card.tags)
+    for base in bases:
+        if base.lower() in tagged and tagged[base.lower()][1] != "finetune":
+            relation = tagged[base.lower()][1]
+            return relation, f"the Hub tags it base_model:{relation}:{tagged[base.lower()][0]}"
+    return None
+
+
+def infer_relation(
+    repo_id: str,
+    bases: tuple[str, ...],
+    files: Iterable[str],
+    tags: Iterable[str],
+    *,
+    library: object = None,
+    quantized_by: object = None,
+) -> tuple[str, str]:
+    """The Hub's kind of derivation for a card that does not state it, and why: several bases or a
+    mergekit tag or file → merge; adapter files or ``library_name: peft`` → adapter; a GGUF file, a
+    quantisation config, a quantisation tag, a quantisation word in the name, or ``quantized_by`` →
+    quantized; else finetune (which the importer writes as ``derivedFrom``)."""
+    tags = list(tags)
     files = list(files)
     names = {Path(f).name for f in files}
+    merge_tag = next((t for t in tags if t.lower() in MERGE_TAGS), None)
+    if merge_tag:
+        return "merge", f"it is tagged {merge_tag}"
+    merge_file = next((f for f in MERGE_FILES if f in names), None)
+    if merge_file:
+        return "merge", f"the repository has {merge_file}"
+    if len(bases) > 1:
+        return "merge", f"it names {len(bases)} base models"
     adapter = next((f for f in ADAPTER_FILES if f in names), None)
     if adapter:
         return "adapter", f"the repository has {adapter}"
+    if isinstance(library, str) and library.strip().lower() == "peft":
+        return "adapter", "its library_name is peft"
     gguf = next((f for f in files if f.lower().endswith(".gguf")), None)
     if gguf:
         return "quantized", f"the repository has the GGUF file {gguf}"
+    config = next((f for f in QUANT_FILES if f in names), None)
+    if config:
+        return "quantized", f"the repository has {config}"
     tag = next((t for t in tags if t.lower() in QUANT_TAGS), None)
     if tag:
         return "quantized", f"it is tagged {tag}"
     word = next((w for w in re.split(r"[-_.]", repo_id.split("/")[-1].lower()) if w in QUANT_WORDS), None)
     if word:
         return "quantized", f"the repository's name says {word}"
+    if isinstance(quantized_by, str) and quantized_by.strip():
+        return "quantized", f"its card says quantized_by: {quantized_by.strip()}"
     return "finetune", "it shows no sign of a merge, an adapter or a quantisation"
 
 
-def _base_quote(bases: tuple[str, ...], base: str, relation: str | None) -> str:
+def _base_quote(bases: tuple[str, ...], base: str, relation: object) -> str:
     """The metadata behind one edge, written as YAML: ``base_model: x`` or ``base_model: [x, y]``."""
     listed = f"[{', '.join(bases)}]" if len(bases) > 1 else bases[0]
-    suffix = f"\nbase_model_relation: {relation}" if relation else ""
+    suffix = f"\nbase_model_relation: {str(relation).strip()}" if relation else ""
     quote = f"base_model: {listed}{suffix}"
     if len(quote) > MAX_QUOTE:
         quote = f"base_model: [… {base} …]{suffix}"
@@ -384,13 +577,39 @@ def _licences(card: Card, warnings: list[Problem]) -> tuple[Licence, ...]:
     return tuple(unique.values())
 
 
+def _set_relation(entry: Entry, card: Card, raw_relation: object, warnings: list[Problem]) -> None:
+    """The entry's kind of derivation: as the card states it, else inferred (and why)."""
+    bases = entry.bases
+    if entry.explicit:
+        entry.relation = str(raw_relation).strip().lower()
+        if entry.relation == "merge" and len(bases) < 2:
+            warnings.append(Problem(card.at("base_model_relation"), "a merge that names one base model", True))
+            entry.relation, entry.because = "finetune", "a merge names two bases or more, this card one"
+            entry.explicit = False
+        return
+    entry.relation, entry.because = infer_relation(
+        card.repo_id,
+        bases,
+        card.files,
+        card.tags,
+        library=card.library,
+        quantized_by=card.metadata.get("quantized_by"),
+    )
+    hub = _hub_relation(card, bases) if entry.relation == "finetune" else None
+    if hub:  # the Hub saw a sign this record does not show (a record without siblings)
+        entry.relation, entry.because = hub
+    if entry.relation == "merge" and len(bases) < 2:  # a mergekit card whose merged models are not named
+        entry.relation, entry.because = "finetune", f"{entry.because}, but names one base model only"
+
+
 def check(card: Card) -> tuple[Entry | None, list[Problem]]:
     """The entry a card gives, or None and the problem that skips it; plus warnings."""
     if not is_repo_id(card.repo_id):
         return None, [Problem(card.where, f"{card.repo_id!r} is not a Hub repo id (owner/name)")]
-    bases, problem = _base_ids(card)
+    found, problem, warnings = _base_ids(card)
     if problem:
         return None, [problem]
+    bases = tuple(repo for repo, _, _, _ in found.values())
     raw_relation = card.metadata.get("base_model_relation")
     explicit = raw_relation is not None and raw_relation != ""
     if explicit:
@@ -401,17 +620,14 @@ def check(card: Card) -> tuple[Entry | None, list[Problem]]:
                     f"unknown base_model_relation {raw_relation!r} (expected finetune, adapter, quantized or merge)",
                 )
             ]
-        if not bases:
+        if not bases and not warnings:
             return None, [Problem(card.at("base_model_relation"), "base_model_relation without a base_model")]
-    warnings: list[Problem] = []
-    entry = Entry(card.repo_id, card.where, bases, explicit=explicit)
+    entry = Entry(card.repo_id, card.where, bases, explicit=explicit and bool(bases))
     if bases:
-        if explicit:
-            entry.relation = str(raw_relation).strip().lower()
-        else:
-            entry.relation, entry.because = infer_relation(card.repo_id, bases, card.files, card.tags)
-        shown = str(raw_relation).strip() if explicit else None  # quoted as written
-        entry.quotes = {b.lower(): _base_quote(bases, b, shown) for b in bases}
+        _set_relation(entry, card, raw_relation, warnings)
+        entry.quotes = {key: quote for key, (_, quote, _, _) in found.items()}
+        entry.locators = {key: locator for key, (_, _, locator, _) in found.items()}
+        entry.notes = {key: note for key, (_, _, _, note) in found.items() if note}
     entry.licences = _licences(card, warnings)
     for attribute, key, pattern in (
         ("pipeline_tag", "pipeline_tag", _PIPELINE_TAG),
@@ -620,26 +836,32 @@ class _Writer:
         cited = [("lin:source", _iri(card))]
         when = [("lin:claimDate", _date_literal(dated))] if dated else []
         claims: list[tuple[str, list[tuple[str, str]]]] = []
-        kind = f"lin:{RELATIONS[entry.relation]}" if entry.relation else ""
+        kind = f"lin:{entry.kind}" if entry.relation else ""
+        parents: list[tuple[str, str]] = []  # (base id, parent IRI)
         for base in entry.bases:
             parent = self.model(base)
             if base.lower() not in self.imported and base.lower() not in self.curated.models:
                 self.outside.setdefault(base.lower(), base)
             facts.append((kind, _iri(parent)))
+            parents.append((base, parent))
             self.edges += 1
-            claim = [("a", "lin:LineageClaim"), ("lin:claimedParent", _iri(parent)), ("lin:claimedKind", kind)]
-            claim += [("lin:method", _iri(f"{BASE}method/unstated")), *cited]
-            claim += [
-                ("lin:quote", _string(entry.quotes[base.lower()])),
-                ("lin:locator", _string(LOCATOR + "base_model")),
-            ]
-            claim += [*when, ("lin:confidence", "lin:high" if entry.explicit else "lin:medium")]
+        # a merge is one claim naming every parent; any other kind, one claim a parent
+        groups = [parents] if entry.relation == "merge" else [[p] for p in parents]
+        for group in groups:
+            keys = [base.lower() for base, _ in group]
+            claim = [("a", "lin:LineageClaim"), *(("lin:claimedParent", _iri(parent)) for _, parent in group)]
+            claim += [("lin:claimedKind", kind), ("lin:method", _iri(f"{BASE}method/unstated")), *cited]
+            quote = "\n".join(dict.fromkeys(entry.quotes[k] for k in keys))
+            quote = quote if len(quote) <= MAX_QUOTE else quote[: MAX_QUOTE - 1] + "…"
+            locator = "; ".join(dict.fromkeys(entry.locators.get(k, LOCATOR + "base_model") for k in keys))
+            claim += [("lin:quote", _string(quote)), ("lin:locator", _string(locator))]
+            notes = [entry.notes[k] for k in keys if k in entry.notes]
+            confident = entry.explicit and not notes
+            claim += [*when, ("lin:confidence", "lin:high" if confident else "lin:medium")]
             claim.append(("lin:inDefaultLineage", "true"))
-            if not entry.explicit:
-                note = f"The card gives no base_model_relation; taken as {entry.relation}, as the Hub does:"
-                note += f" {entry.because}."
-                claim.append(("skos:note", _string(note)))
-            claims.append((f"{BASE}claim/hf/{path}/base/{base.lower()}", claim))
+            claim.append(("skos:note", _string(" ".join([_relation_note(entry), *notes]))))
+            name = "merge" if entry.relation == "merge" else f"base/{keys[0]}"
+            claims.append((f"{BASE}claim/hf/{path}/{name}", claim))
         for licence in entry.licences:
             self.licences.setdefault(licence.id, licence)
             iri = _iri(str(LICENSE[licence.id]))
@@ -671,6 +893,19 @@ class _Writer:
 
 
 LOCATOR = "model card metadata (YAML front matter): "
+
+
+def _relation_note(entry: Entry) -> str:
+    """Whether the kind of derivation was stated by the card or inferred, and from what."""
+    if entry.explicit:
+        return f"The card states base_model_relation: {entry.relation}."
+    note = f"The card gives no base_model_relation; taken as {entry.relation}, as the Hub does: {entry.because}."
+    if entry.kind == "derivedFrom":
+        note += " Written as lin:derivedFrom, not lin:fineTunedFrom: the card does not say it is a fine-tune."
+    return note
+
+
+CONFIG_LOCATOR = "model card text: the mergekit configuration (YAML)"
 
 
 def to_turtle(entries: list[Entry], curated: Curated, name: str, *, progress: bool = False) -> tuple[str, int, int]:
@@ -734,22 +969,28 @@ def _bar(items: Iterable, what: str, enabled: bool, total: int | None = None) ->
 def read_entries(path: Path, *, progress: bool = False) -> tuple[list[Entry], list[Problem]]:
     """Read and check every card under ``path``: the good ones, and the problems (skipped cards and
     warnings). Raises :class:`ImportError_` when ``path`` cannot be read at all."""
+    with _bar(read(path), "reading cards", progress) as bar:
+        return check_cards(bar)
+
+
+def check_cards(cards: Iterable[Card | Problem]) -> tuple[list[Entry], list[Problem]]:
+    """Check cards (read from files, or records from the Hub): the good entries, one a repo id, and
+    the problems (skipped cards and warnings)."""
     entries: dict[str, Entry] = {}
     problems: list[Problem] = []
-    with _bar(read(path), "reading cards", progress) as bar:
-        for card in bar:
-            if isinstance(card, Problem):
-                problems.append(card)
-                continue
-            entry, found = check(card)
-            problems += found
-            if entry is None:
-                continue
-            key = entry.repo_id.lower()
-            if key in entries:
-                problems.append(Problem(card.where, f"{entry.repo_id} was already read from {entries[key].where}"))
-                continue
-            entries[key] = entry
+    for card in cards:
+        if isinstance(card, Problem):
+            problems.append(card)
+            continue
+        entry, found = check(card)
+        problems += found
+        if entry is None:
+            continue
+        key = entry.repo_id.lower()
+        if key in entries:
+            problems.append(Problem(card.where, f"{entry.repo_id} was already read from {entries[key].where}"))
+            continue
+        entries[key] = entry
     return list(entries.values()), problems
 
 
