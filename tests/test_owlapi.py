@@ -26,6 +26,10 @@ ONTOLOGY_FILES = [
 ]
 
 CHATGPT_FROM_DAVINCI = (MODEL + "chatgpt", LIN + "descendantOf", MODEL + "unidentified-gpt-3-family-model")
+# Knowledge lineage: R1-Distill learned from R1, which learned from R1-Zero (learnedFrom is transitive) ...
+DISTILL_LEARNED_FROM_R1_ZERO = (MODEL + "deepseek-r1-distill-qwen-7b", LIN + "learnedFrom", MODEL + "deepseek-r1-zero")
+# ... and never inherits R1's weights: no descendantOf follows from learnedFrom.
+DISTILL_FROM_R1 = (MODEL + "deepseek-r1-distill-qwen-7b", LIN + "descendantOf", MODEL + "deepseek-r1")
 
 
 def _sources() -> list[Path]:
@@ -43,7 +47,9 @@ def _dump(obj) -> str:
 @pytest.fixture(scope="module")
 def report() -> dict:
     """One JVM run over lineage.ttl + alignments.ttl + data/*.ttl."""
-    return run_owlapi([str(p) for p in _sources()], entail=[CHATGPT_FROM_DAVINCI])
+    return run_owlapi(
+        [str(p) for p in _sources()], entail=[CHATGPT_FROM_DAVINCI, DISTILL_LEARNED_FROM_R1_ZERO, DISTILL_FROM_R1]
+    )
 
 
 def test_every_document_is_loaded(report):
@@ -108,9 +114,18 @@ def test_hermit_consistent(report):
 
 
 def test_transitive_lineage_entailed(report):
-    (e,) = report["entailments"]
+    e, _, _ = report["entailments"]
     assert (e["s"], e["p"], e["o"]) == CHATGPT_FROM_DAVINCI
     assert e["entailed"] is True, f"HermiT does not entail chatgpt descendantOf unidentified-gpt-3-family-model: {_dump(e)}"
+
+
+def test_hermit_agrees_on_the_knowledge_lineage(report):
+    """HermiT, like owlrl and the fast closure: learnedFrom is transitive, and never gives descendantOf."""
+    _, learned, descends = report["entailments"]
+    assert (learned["s"], learned["p"], learned["o"]) == DISTILL_LEARNED_FROM_R1_ZERO
+    assert learned["entailed"] is True, _dump(learned)
+    assert (descends["s"], descends["p"], descends["o"]) == DISTILL_FROM_R1
+    assert descends["entailed"] is False, _dump(descends)
 
 
 # --- the harness can fail ----------------------------------------------------

@@ -328,7 +328,7 @@ def test_serve_watch_reloads_and_reports_on_stderr(monkeypatch, fixture_root):
     monkeypatch.setenv("LINEAGE_ROOT", str(fixture_root))
     monkeypatch.setenv("LINEAGE_QUERY_WORKERS", "1")
     monkeypatch.setenv("LINEAGE_WATCH_INTERVAL", str(INTERVAL))
-    monkeypatch.setattr(cli, "load_graph", lambda *args, **kwargs: build_graph(root=fixture_root))
+    monkeypatch.setattr(serve, "load_graph", lambda *args, **kwargs: build_graph(root=fixture_root))
     served = {}
 
     def fake_serve(app, **options):

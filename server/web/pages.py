@@ -546,6 +546,14 @@ def _size(node: Node) -> int:
     return 1 + sum(_size(c) for c in node.children)
 
 
+def _find_in_store(v: Views, text: str, kind: str) -> URIRef | None:
+    assert v.store is not None
+    try:
+        return resolve_in(v.store.backend, text, kind)
+    except UnknownName:
+        return None
+
+
 def search(text: str) -> list[URIRef]:
     """Models that ``text`` names or partly names, best first: the model the resolver finds (the same
     one the CLI and ``/explain`` would take), the members of a family it names, then models whose
@@ -558,15 +566,12 @@ def search(text: str) -> list[URIRef]:
     first: list[URIRef] = []
     if v.store is None:
         names = Names.of(v.asserted)
-        exact = names.find(text, "model")
-        family = names.find(text, "series")
-        first = [exact] if exact is not None else []
-        if family is not None:
-            first += sorted(m for m in v.asserted.subjects(LIN.memberOf, family) if isinstance(m, URIRef))
+        exact, family = names.find(text, "model"), names.find(text, "series")
         candidates = {
             iri for key, iris in names.by_key["model"].items() if any(w in key for w in wanted) for iri in iris
         }
-    else:  # the store finds those whose IRI, label or model id contains the text; they are ranked here
+    else:  # the same rules, asked of the store; the candidates are ranked here
+        exact, family = _find_in_store(v, text, "model"), _find_in_store(v, text, "series")
         lowered = Literal(wanted[0]).n3()
         rows = v.store.backend.query(
             f"""SELECT DISTINCT ?m WHERE {{ ?m a lin:Model .
@@ -575,6 +580,9 @@ def search(text: str) -> list[URIRef]:
             }} LIMIT {MAX_SEARCH * 20}"""
         )
         candidates = {URIRef(row["m"].value) for row in rows}
+    first = [exact] if exact is not None else []
+    if family is not None:
+        first += sorted(m for m in g.subjects(LIN.memberOf, family) if isinstance(m, URIRef))
     scored = []
     for model in candidates - set(first):
         found = [k for n in (slug(model), label(g, model), *map(str, g.objects(model, LIN.modelId))) for k in keys(n)]
