@@ -22,11 +22,12 @@ def fail(message: str, code: int = 1) -> None:
 def load_graph(extra: tuple[Path, ...] = (), *, refresh: bool = False, progress: bool | None = None) -> KnowledgeGraph:
     """Build (or take from the cache) the graph; a build error ends the command with its message.
 
-    Files given on the command line are checked, not cached. ``progress``: show the build's steps
+    Files given on the command line are built with the bundled ones and cached like them, by a hash of
+    every input's bytes (a graph with violations is never cached). ``progress``: show the build's steps
     (default: on a terminal only)."""
     try:
         shown = sys.stderr.isatty() if progress is None else progress
-        return build_graph(extra, use_cache=not extra, refresh=refresh, progress=shown)
+        return build_graph(extra, refresh=refresh, progress=shown)
     except BuildError as error:
         fail(str(error), 2)
     raise AssertionError("unreachable")
