@@ -21,8 +21,8 @@ import pytest
 from click.testing import CliRunner
 
 from lineage import cli
-from lineage.cli import serve
 from lineage.build import build_graph
+from lineage.cli import serve
 from lineage.web import create_app, watch
 from lineage.web.state import current_state
 
