@@ -39,7 +39,7 @@ DEFAULTS: dict[str, Any] = {
     # Admission (lineage.query.admission): beyond these, 503 with Retry-After at once.
     "QUERY_QUEUE_WAIT": 0.25,  # seconds a request may wait for a slot in its lane
     "QUERY_QUEUE": 4,  # requests that may wait for a slot, per lane
-    "CLIENT_QUERIES": 2,  # ad-hoc /sparql queries one client address may have in flight
+    "CLIENT_QUERIES": 4,  # ad-hoc /sparql queries one client address may have in flight
     "PAGE_SLOTS": 4,  # pages and saved queries served at once
     "REMOTE_SLOTS": 4,  # requests talking to a remote store (STORE = sparql:URL) at once
     "STORE_REQUEST_TIMEOUT": 60.0,  # seconds all of one request's calls to a remote store may take together
