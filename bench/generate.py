@@ -21,7 +21,7 @@ Two outputs, which say the same thing:
   ``createdAt``, ``lastModified``, ``pipeline_tag``, ``library_name``, ``tags``, ``siblings``,
   ``cardData`` with ``base_model``, ``base_model_relation`` and ``license``): what
   ``lineage import hf`` reads;
-- ``ntriples``: the triples ``lineage import hf`` makes of those records (``server/hf.py``: model
+- ``ntriples``: the triples ``lineage import hf`` makes of those records (``server/importers/hf.py``: model
   cards, models, lineage and licence claims, organisations, licences, in the import's own graph),
   written by the importer itself, one triple a line.
 
@@ -260,7 +260,7 @@ def write_records(forest: Forest, path: Path) -> int:
 
 def write_ntriples(forest: Forest, path: Path, name: str, curated_root: Path | None = None):
     """Write what ``lineage import hf --name NAME -o PATH.nt`` writes of the forest's records: the
-    importer itself (``server/hf.py``) runs on them, so the benchmark reads exactly its output.
+    importer itself (``server/importers/hf.py``) runs on them, so the benchmark reads exactly its output.
     ``curated_root``: a project whose curated models and licences the import refers to rather than
     declares again (default: none). Returns the importer's :class:`~lineage.importers.hf.Result`."""
     import tempfile

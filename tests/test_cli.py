@@ -220,7 +220,7 @@ def test_export_refuses_an_unknown_format_and_writes_nothing(runner, tmp_path):
 @pytest.mark.parametrize("fmt", ["xml", "turtle"])
 def test_export_loads_in_the_owl_api(runner, tmp_path, fmt):
     """The whole graph as one document, as Protégé opens it: every triple read, DL, consistent, the
-    lineage entailed. (RDF/XML is written declarations first: see server/rdfxml.py.)"""
+    lineage entailed. (RDF/XML is written declarations first: see server/formats/rdfxml.py.)"""
     from .owlapi import run_owlapi
 
     out = tmp_path / f"lineage.{fmt}"

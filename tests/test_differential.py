@@ -222,7 +222,7 @@ def test_smallest_failing_fixture_gives_pyshacls_verdict(fixture, fixture_root):
 
 def test_every_sparql_constraint_has_a_compiled_equivalent():
     """A new or edited sh:sparql query runs as written on the store (slow at scale): review it,
-    then register its equivalent in server/shapecheck.py under its new fingerprint."""
+    then register its equivalent in server/bigbuild/shapes.py under its new fingerprint."""
     shapes = Shapes.load(ROOT / "ontology" / "shapes.ttl")
     constraints = [c for shape in shapes.node_shapes for c in shape.sparql]
     assert constraints

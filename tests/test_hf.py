@@ -1,4 +1,4 @@
-"""The Hugging Face import (server/hf.py, ``lineage import hf``) and licences along lineage.
+"""The Hugging Face import (server/importers/hf.py, ``lineage import hf``) and licences along lineage.
 
 The sample cards under tests/data/hf/ are written by hand in the shapes the Hub uses: a folder of
 repositories (``cards/<owner>/<name>/README.md`` with the repositories' files beside them), the
@@ -64,7 +64,7 @@ FIVE = [  # the repositories records.jsonl describes
 
 
 def front_matter(readme: Path) -> dict | None:
-    """The sample card's own metadata, read here independently of server/hf.py (None: broken)."""
+    """The sample card's own metadata, read here independently of server/importers/hf.py (None: broken)."""
     text = readme.read_text(encoding="utf-8")
     if not text.startswith("---\n"):
         return {}

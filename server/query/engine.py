@@ -217,9 +217,7 @@ _CLOSING = {"(": ")", "{": "}", "[": "]"}
 
 _QUERY_FORMS = {"SelectQuery", "ConstructQuery", "DescribeQuery", "AskQuery"}
 _GRAMMAR_WORDS = {
-    **{form: "a query (SELECT, CONSTRUCT, ASK or DESCRIBE)" for form in ("DescribeQuery", "AskQuery")},
-    "SelectQuery": "a query (SELECT, CONSTRUCT, ASK or DESCRIBE)",
-    "ConstructQuery": "a query (SELECT, CONSTRUCT, ASK or DESCRIBE)",
+    **dict.fromkeys(_QUERY_FORMS, "a query (SELECT, CONSTRUCT, ASK or DESCRIBE)"),
     "end of text": "the end of the query",
     "GroupGraphPattern": "a graph pattern in braces { … }",
     "TriplesBlock": "a triple pattern",

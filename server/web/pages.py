@@ -42,7 +42,7 @@ from lineage.stores.backend import (
     resolve_in,
     some_subjects,
 )
-from lineage.web import render as html
+from lineage.web import render
 from lineage.web.errors import http_error
 from lineage.web.state import current_state
 
@@ -84,6 +84,13 @@ class Views:
     dataset: Dataset | None  # the built graph; None when a store is served
     store: BackendStore | None = None
     _families: list[Node] | None = None
+    _coverage: catalog.Coverage | None = None
+
+    def coverage(self) -> catalog.Coverage | None:
+        """What the served graph covers, counted once per served graph (None from a store: not counted)."""
+        if self._coverage is None and self.store is None:
+            self._coverage = catalog.coverage(self.asserted)
+        return self._coverage
 
     def is_inferred(self, triple: tuple) -> bool:
         return triple not in self.asserted
@@ -284,7 +291,7 @@ def facts_of(iri: URIRef) -> list[Fact]:
         found += [Fact(p, o, v.is_inferred((iri, p, o))) for o in values]
         if total > len(values):
             found[-1].more = total - len(values)
-    return sorted(found, key=lambda f: (f.inferred, html.curie(f.predicate), f.more, str(f.value)))
+    return sorted(found, key=lambda f: (f.inferred, render.curie(f.predicate), f.more, str(f.value)))
 
 
 def base_page(iri: URIRef, kind: str) -> Page:
@@ -382,7 +389,7 @@ def model_context(iri: URIRef) -> dict:
         "described_by": sorted(g.objects(iri, LIN.describedBy)),
         "notes": sorted(g.objects(iri, SKOS.note)),
         "unidentified": (iri, RDF.type, LIN.UnidentifiedModel) in g,
-        "svg": diagram.lineage_svg(g, iri, href=html.href, label=lambda n: label(g, n), min_scale=0.75),
+        "svg": diagram.lineage_svg(g, iri, href=render.href, label=lambda n: label(g, n), min_scale=0.75),
         "query_url": url_for("queries.run_saved", name="ancestors", model=slug(iri)),
     }
 
@@ -448,7 +455,7 @@ def resource(kind: str, name: str) -> Response:
     base_path = str(iri)[len(current_app.config["BASE_IRI"]) :]
     if media is conneg.HTML:
         page = base_page(iri, kind)
-        response = html.render(
+        response = render.render(
             f"{kind}.html" if kind in ("model", "org", "series", "source", "method") else "resource.html",
             page=page,
             g=views().union,
@@ -611,7 +618,7 @@ def members(cls: URIRef) -> list[URIRef]:
 def index() -> Response:
     text = request.args.get("q", "")
     g = views().union
-    return html.render(
+    return render.render(
         "index.html",
         q=text,
         found=search(text) if text.strip() else None,
@@ -623,7 +630,7 @@ def index() -> Response:
         methods=members(LIN.TrainingMethod),
         sources=members(LIN.Source),
         label=namer(g),
-        coverage=catalog.coverage(views().asserted) if views().store is None else None,
+        coverage=views().coverage(),
     )
 
 
@@ -633,10 +640,7 @@ def index() -> Response:
 @bp.get("/models")
 def models_page() -> Response:
     """Every model, filterable by ``developer`` and ``family`` (names the resolver knows); HTML or JSON."""
-    table = conneg.with_html(conneg.JSON_ONLY)
-    media = conneg.negotiate(request.accept_mimetypes, table, request.args.get("format") or None)
-    if media is None:
-        raise http_error(406, f"the models are listed as: {table.offered()}")
+    media = render.html_or_json("the models are listed as")
     v = views()
     if v.store is not None:
         raise http_error(501, "the model list is not offered from a store: ask /sparql or /queries/descendants")
@@ -645,11 +649,11 @@ def models_page() -> Response:
         rows = catalog.models(v.asserted, developer=developer, family=family)
     except UnknownName as error:
         raise http_error(404, str(error)) from None
+    covered = v.coverage()
+    assert covered is not None  # counted in memory: a store was refused above
     if media is not conneg.HTML:
-        return jsonify(models=[row.to_dict() for row in rows], coverage=catalog.coverage(v.asserted).to_dict())
-    return html.render(
-        "models.html", rows=rows, developer=developer, family=family, coverage=catalog.coverage(v.asserted)
-    )
+        return jsonify(models=[row.to_dict() for row in rows], coverage=covered.to_dict())
+    return render.render("models.html", rows=rows, developer=developer, family=family, coverage=covered)
 
 
 # -- explain --------------------------------------------------------------------------------------
@@ -661,10 +665,7 @@ def explain_page() -> Response:
     model, ancestor = request.args.get("model", ""), request.args.get("ancestor", "")
     if not model or not ancestor:
         raise http_error(400, "explain needs two parameters: model and ancestor (e.g. ?model=chatgpt&ancestor=davinci)")
-    table = conneg.with_html(conneg.JSON_ONLY)
-    media = conneg.negotiate(request.accept_mimetypes, table, request.args.get("format") or None)
-    if media is None:
-        raise http_error(406, f"an explanation is given as: {table.offered()}")
+    media = render.html_or_json("an explanation is given as")
     try:
         answer = explain(views().asserted, model, ancestor)
     except UnknownName as error:
@@ -673,7 +674,7 @@ def explain_page() -> Response:
         raise http_error(404, str(error)) from None
     if media is conneg.HTML:
         g = views().union
-        return html.render("explain.html", answer=answer, label=namer(g))
+        return render.render("explain.html", answer=answer, label=namer(g))
     return jsonify(answer.to_dict())
 
 

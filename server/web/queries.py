@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 from lineage.formats import conneg
 from lineage.query.engine import Job
 from lineage.query.saved import QueryError, with_values
-from lineage.web import render as html
+from lineage.web import render
 from lineage.web.errors import http_error
 from lineage.web.sparql import RESERVED_PARAMS, answer, negotiate_all, one_value, query_page, time_limit, wants_page
 from lineage.web.state import current_state
@@ -18,17 +18,14 @@ bp = Blueprint("queries", __name__)
 
 @bp.get("/queries")
 def list_queries() -> Response:
-    table = conneg.with_html(conneg.JSON_ONLY)
-    media = conneg.negotiate(request.accept_mimetypes, table, request.args.get("format") or None)
-    if media is None:
-        raise http_error(406, f"the list of saved queries is JSON or HTML; offered: {table.offered()}")
+    media = render.html_or_json("the list of saved queries is JSON or HTML; offered")
     saved = current_state().engine.saved
     listed = [{**query.to_dict(), "url": f"{request.root_url}queries/{name}"} for name, query in saved.items()]
     if media is conneg.HTML:
         for entry in listed:
             examples = {p["name"]: p["example"] for p in entry["params"] if p["example"]}
             entry["example_url"] = url_for("queries.run_saved", name=entry["name"], **examples)
-        return html.render("queries.html", queries=listed)
+        return render.render("queries.html", queries=listed)
     return jsonify(listed)
 
 

@@ -12,8 +12,10 @@ from typing import Any
 from flask import Flask, current_app, render_template, request, url_for
 from markupsafe import Markup, escape
 from rdflib import BNode, Literal, URIRef
+from werkzeug.exceptions import NotAcceptable
 from werkzeug.wrappers import Response
 
+from lineage.formats import conneg
 from lineage.namespaces import PREFIXES
 from lineage.version import __version__
 
@@ -56,6 +58,16 @@ def term(node: Any, text: str | None = None) -> Markup:
 def render(template: str, status: int = 200, **context: Any) -> Response:
     body = render_template(template, **context)
     return Response(body, status=status, content_type="text/html; charset=utf-8")
+
+
+def html_or_json(what: str) -> conneg.MediaType:
+    """The media type a page-or-JSON answer takes (``format=`` or ``Accept``); 406 naming ``what`` and
+    the types offered when the request accepts neither."""
+    table = conneg.with_html(conneg.JSON_ONLY)
+    media = conneg.negotiate(request.accept_mimetypes, table, request.args.get("format") or None)
+    if media is None:
+        raise NotAcceptable(description=f"{what}: {table.offered()}")
+    return media
 
 
 def init_app(app: Flask) -> None:

@@ -18,7 +18,7 @@ from lineage.query import sandbox
 from lineage.query.engine import Job, Reply, evaluate
 from lineage.query.saved import QueryError, with_values
 from lineage.stores.backend import deadline, to_rdflib
-from lineage.web import render as html
+from lineage.web import render
 from lineage.web.errors import http_error
 from lineage.web.lanes import admission
 from lineage.web.state import ServedState, current_state
@@ -285,7 +285,7 @@ ORDER BY ?label
 
 
 def query_page(text: str, *, autorun: bool, status: int = 200) -> Response:
-    return html.render(
+    return render.render(
         "query.html",
         status=status,
         query=text or DEFAULT_QUERY,
