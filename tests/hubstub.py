@@ -94,9 +94,13 @@ class Hub:
         if readme is not None:
             self.readmes[item["id"].lower()] = readme
 
-    def fault(self, path: str) -> int | None:
+    def arrived(self, path: str) -> None:
+        """Count a request when it arrives, before any delay: a client killed while it waits was asked."""
         with self.lock:
             self.hits[path] += 1
+
+    def fault(self, path: str) -> int | None:
+        with self.lock:
             pending = self.faults.get(path)
             return pending.pop(0) if pending else None
 
@@ -139,6 +143,7 @@ def _handler(hub: Hub) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
             parts = urlsplit(self.path)
             path, query = parts.path, parse_qs(parts.query)
+            hub.arrived(path)
             if path in hub.slow:
                 time.sleep(hub.slow[path])
             status = hub.fault(path)
